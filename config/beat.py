@@ -1,0 +1,10 @@
+"""Every periodic job, in one place. Each task takes an ``as_of`` date; beat passes none, so today."""
+
+from celery.schedules import crontab
+
+BEAT_SCHEDULE = {
+    "customers-reverify-nightly": {
+        "task": "tenants.tasks.customers_reverify_all",
+        "schedule": crontab(hour=2, minute=30),
+    },
+}

@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+
+from tenants import views_public
+
+urlpatterns = [
+    path("", views_public.home, name="home"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("operator/", admin.site.urls),
+    path("api/v1/", include("tenants.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
+    path("backoffice/<slug:tenant_slug>/", include("tenants.backoffice_urls")),
+    path("portal/<slug:tenant_slug>/", include("tenants.portal_urls")),
+]

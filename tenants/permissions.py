@@ -1,0 +1,54 @@
+"""Staff roles and the one table that says which role may do what."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", _("Owner")
+    ADMIN = "admin", _("Administrator")
+    FINANCE = "finance", _("Finance")
+    SALES = "sales", _("Sales")
+    SUPPORT = "support", _("Support")
+    VIEWER = "viewer", _("Viewer")
+
+
+ALL = frozenset(Role.values)
+OWNER, ADMIN, FINANCE, SALES, SUPPORT, VIEWER = (
+    Role.OWNER,
+    Role.ADMIN,
+    Role.FINANCE,
+    Role.SALES,
+    Role.SUPPORT,
+    Role.VIEWER,
+)
+
+# permission -> (description, roles that hold it)
+PERMISSIONS: dict[str, tuple[str, frozenset[str]]] = {
+    "dashboard.view": (_("See the dashboard"), ALL),
+    "customer.view": (_("See customers and contacts"), ALL),
+    "customer.edit": (_("Create and edit customers and contacts"), frozenset({OWNER, ADMIN, SALES, SUPPORT})),
+    "portal_user.manage": (_("Give customers portal logins"), frozenset({OWNER, ADMIN, SALES, SUPPORT})),
+    "tenant.edit": (_("Edit the vendor's profile"), frozenset({OWNER, ADMIN})),
+    "staff.view": (_("See staff and roles"), frozenset({OWNER, ADMIN})),
+    "staff.manage": (_("Invite staff and change roles"), frozenset({OWNER, ADMIN})),
+    "owner.grant": (_("Make someone owner, or remove an owner"), frozenset({OWNER})),
+    "apikey.manage": (_("Create and revoke API keys"), frozenset({OWNER, ADMIN})),
+    "audit.view": (_("Read the audit log"), frozenset({OWNER, ADMIN, FINANCE})),
+}
+
+
+def has_permission(role: str | None, permission: str) -> bool:
+    if permission not in PERMISSIONS:
+        raise KeyError(f"Unknown permission {permission!r}")
+    return role in PERMISSIONS[permission][1]
+
+
+def permission_table() -> list[tuple[str, str, list[bool]]]:
+    """Rows for the roles page: (code, description, [held by each role in Role order])."""
+    return [
+        (code, str(description), [role in roles for role in Role.values])
+        for code, (description, roles) in PERMISSIONS.items()
+    ]

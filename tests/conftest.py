@@ -1,0 +1,32 @@
+import pytest
+
+from tenants.tenancy import tenant_context
+from tests.factories import ContactFactory, CustomerFactory, TenantFactory
+
+
+@pytest.fixture(autouse=True)
+def _fast_settings(settings, tmp_path):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+
+
+@pytest.fixture
+def tenant_a(db):
+    return TenantFactory(slug="alpha", name="Alpha AS")
+
+
+@pytest.fixture
+def tenant_b(db):
+    return TenantFactory(slug="beta", name="Beta AS")
+
+
+@pytest.fixture
+def two_tenants(tenant_a, tenant_b):
+    """Two tenants, each with a customer and a contact."""
+    data = {}
+    for tenant in (tenant_a, tenant_b):
+        with tenant_context(tenant):
+            customer = CustomerFactory(name=f"Customer of {tenant.slug}")
+            contact = ContactFactory(customer=customer, name=f"Contact of {tenant.slug}")
+        data[tenant.slug] = {"tenant": tenant, "customer": customer, "contact": contact}
+    return data
