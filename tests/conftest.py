@@ -1,3 +1,5 @@
+pytest_plugins = ["tests.fixtures_fakes"]
+
 import pytest
 
 from tenants.tenancy import tenant_context
