@@ -1,9 +1,9 @@
-pytest_plugins = ["tests.fixtures_fakes"]
-
 import pytest
 
 from tenants.tenancy import tenant_context
 from tests.factories import ContactFactory, CustomerFactory, TenantFactory
+
+pytest_plugins = ["tests.fixtures_fakes"]
 
 
 @pytest.fixture(autouse=True)
