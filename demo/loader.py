@@ -1,0 +1,177 @@
+"""Loads the demo: the five seed vendors with staff, customers, contacts, portal users and an API key,
+then replays the jobs production runs. Idempotent: a second run changes nothing.
+
+Everything goes through the same services the back-office, portal and API use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from demo.vendors import DEMO_PASSWORD, OPERATOR, VENDORS
+from tenants import services, tasks
+from tenants.audit import Actor
+from tenants.models import ApiKey, ApiKeyScope, Contact, Customer, Membership, PortalUser, Tenant, User
+from tenants.tenancy import tenant_context
+
+CUSTOMERS_FILE = Path(__file__).resolve().parent / "customers.json"
+DEMO_KEY_NAME = "Demo integration"
+ACTOR = Actor.system("load_demo")
+TENANT_FIELDS = (
+    "name",
+    "org_number",
+    "mva_registered",
+    "in_foretaksregisteret",
+    "address_line",
+    "postal_code",
+    "city",
+    "bank_account",
+    "email",
+)
+CUSTOMER_KEYS = (
+    "org_number",
+    "name",
+    "kind",
+    "address_line",
+    "postal_code",
+    "city",
+    "country",
+    "invoice_reference",
+    "invoice_email",
+    "peppol_endpoint",
+    "vat_treatment",
+)
+
+
+@dataclass
+class DemoSummary:
+    tenants: list[dict] = field(default_factory=list)
+    operator: str = ""
+    created: dict[str, int] = field(default_factory=dict)
+
+    def count(self, what: str, n: int = 1) -> None:
+        self.created[what] = self.created.get(what, 0) + n
+
+
+def _keys_file() -> Path:
+    return Path(settings.VAR_DIR) / "demo_api_keys.json"
+
+
+def _load_keys() -> dict[str, str]:
+    path = _keys_file()
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _save_keys(keys: dict[str, str]) -> None:
+    path = _keys_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(keys, indent=1))
+    path.chmod(0o600)
+
+
+def load_operator(summary: DemoSummary) -> None:
+    email, name = OPERATOR
+    if not User.objects.filter(email=email).exists():
+        User.objects.create_superuser(email, DEMO_PASSWORD, full_name=name)
+        summary.count("operator")
+    summary.operator = email
+
+
+def load_tenant(spec: dict, summary: DemoSummary) -> Tenant:
+    tenant = Tenant.objects.filter(slug=spec["slug"]).first()
+    if tenant is None:
+        tenant = Tenant(slug=spec["slug"], **{k: spec[k] for k in TENANT_FIELDS if k in spec})
+        tenant.peppol_id = f"0192:{tenant.org_number}"
+        tenant.full_clean()
+        tenant.save()
+        summary.count("tenants")
+    return tenant
+
+
+def load_staff(spec: dict, summary: DemoSummary) -> list[tuple[str, str]]:
+    logins = []
+    for role, name, email in spec["staff"]:
+        if not Membership.objects.filter(user__email=email).exists():
+            services.staff_add(actor=ACTOR, email=email, role=role, full_name=name, password=DEMO_PASSWORD)
+            summary.count("staff")
+        logins.append((role, email))
+    return logins
+
+
+def load_customers(rows: list[dict], summary: DemoSummary) -> list[str]:
+    """Customers in file order (owners before their schools), with contacts and portal users."""
+    by_key: dict[str, Customer] = {}
+    portal_logins = []
+    for row in rows:
+        customer = (
+            Customer.objects.filter(org_number=row["org_number"]).first()
+            if row.get("org_number")
+            else Customer.objects.filter(name=row["name"]).first()
+        )
+        if customer is None:
+            data = {k: row[k] for k in CUSTOMER_KEYS if k in row}
+            if row.get("parent"):
+                data["parent"] = by_key[row["parent"]]
+            customer = services.customer_create(actor=ACTOR, data=data)
+            summary.count("customers")
+        by_key[row["key"]] = customer
+        if not Contact.objects.filter(customer=customer).exists():
+            for contact in row.get("contacts", []):
+                services.contact_create(actor=ACTOR, customer=customer, data=contact)
+                summary.count("contacts")
+        for person in row.get("portal_users", []):
+            if not PortalUser.objects.filter(user__email=person["email"]).exists():
+                services.portal_user_create(
+                    actor=ACTOR,
+                    customer=customer,
+                    email=person["email"],
+                    full_name=person.get("full_name", ""),
+                    password=DEMO_PASSWORD,
+                )
+                summary.count("portal users")
+            portal_logins.append(f"{person['email']} ({customer.name})")
+    return portal_logins
+
+
+def load_api_key(tenant: Tenant, keys: dict[str, str], summary: DemoSummary) -> str:
+    active = ApiKey.objects.filter(name=DEMO_KEY_NAME, revoked_at__isnull=True).first()
+    if active is not None and tenant.slug in keys:
+        return keys[tenant.slug]
+    if active is not None:  # the raw key was lost with var/: rotate it
+        services.api_key_revoke(actor=ACTOR, key=active)
+    _key, raw = services.api_key_create(actor=ACTOR, name=DEMO_KEY_NAME, scope=ApiKeyScope.READ_WRITE)
+    keys[tenant.slug] = raw
+    summary.count("api keys")
+    return raw
+
+
+def replay_jobs(as_of: dt.date) -> None:
+    """The jobs production runs, for the demo's business date (more join as their issues land)."""
+    tasks.customers_reverify_all(as_of.isoformat())
+
+
+def load(as_of: dt.date) -> DemoSummary:
+    summary = DemoSummary()
+    customers = json.loads(CUSTOMERS_FILE.read_text(encoding="utf-8"))["tenants"] if CUSTOMERS_FILE.exists() else {}
+    keys = _load_keys()
+    with transaction.atomic():
+        load_operator(summary)
+    for spec in VENDORS:
+        with transaction.atomic():
+            tenant = load_tenant(spec, summary)
+            with tenant_context(tenant):
+                staff = load_staff(spec, summary)
+                portal = load_customers(customers.get(spec["slug"], []), summary)
+                api_key = load_api_key(tenant, keys, summary)
+        _save_keys(keys)
+        summary.tenants.append(
+            {"slug": tenant.slug, "name": tenant.name, "staff": staff, "portal": portal, "api_key": api_key}
+        )
+    replay_jobs(as_of)
+    return summary
