@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -18,3 +19,12 @@ def _beat_schedule():
 
 
 app.conf.beat_schedule = _beat_schedule()
+
+
+@task_prerun.connect(weak=False)
+@task_postrun.connect(weak=False)
+def _clear_tenant(**_kwargs):
+    """A worker's connection outlives its tasks: no task starts or ends with a tenant set."""
+    from tenants import tenancy
+
+    tenancy.deactivate()

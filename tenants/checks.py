@@ -19,3 +19,18 @@ def check_role_is_not_privileged(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def check_secret_key_is_set(app_configs, **kwargs):
+    from django.conf import settings
+
+    if settings.SECRET_KEY.startswith("insecure-development-key"):
+        return [
+            Error(
+                "SECRET_KEY is the development default.",
+                hint="Set SECRET_KEY in the environment (and SECRET_KEY_FALLBACKS while rotating).",
+                id="tenants.E002",
+            )
+        ]
+    return []
