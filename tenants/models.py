@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -21,7 +22,13 @@ from tenants.validation import (
 class Tenant(models.Model):
     """A vendor running its subscription business on Avtale. The root of tenancy: not itself RLS'd."""
 
-    slug = models.SlugField(_("slug"), max_length=40, unique=True)
+    slug = models.SlugField(
+        _("slug"),
+        max_length=40,
+        unique=True,
+        # No underscores: the slug is a part of every API key (avt_<slug>_<prefix>_<secret>).
+        validators=[RegexValidator(r"^[a-z0-9]+(-[a-z0-9]+)*$", _("Use lowercase letters, digits and hyphens."))],
+    )
     name = models.CharField(_("name"), max_length=200)
     org_number = models.CharField(_("organisation number"), max_length=9, validators=[validate_org_number])
     mva_registered = models.BooleanField(_("registered for VAT (MVA)"), default=True)
