@@ -113,6 +113,11 @@ def _check_customer_rules(customer: Customer) -> None:
             errors["parent"] = _("A customer cannot be its own owner.")
         elif customer.parent.kind not in OWNER_KINDS:
             errors["parent"] = _("The owner must be a kommune or a fylkeskommune.")
+        elif customer.kind in OWNER_KINDS:
+            # Owners own; they are not owned. This also keeps the owner chain one level deep (no cycles).
+            errors["parent"] = _("A kommune or fylkeskommune has no owner; leave this empty.")
+    if customer.pk is not None and customer.kind not in OWNER_KINDS and customer.children.exists():
+        errors["kind"] = _("This customer owns schools or other customers; it must stay a kommune or fylkeskommune.")
     if customer.kind == CustomerKind.SCHOOL and customer.parent_id is None:
         errors["parent"] = _("A school needs its owner (kommune or fylkeskommune).")
     if customer.country == "NO":
@@ -128,6 +133,7 @@ def _check_customer_rules(customer: Customer) -> None:
 
 def _apply_registry(customer: Customer, *, strict: bool) -> None:
     """Check the org number in Brønnøysund. Unknown → error (when strict); registry down → saved unverified."""
+    previous_check = customer.verified_at
     customer.verified_at = brreg.checked_at()
     if not customer.org_number or customer.country != "NO":
         customer.verification = Verification.NOT_APPLICABLE
@@ -147,6 +153,10 @@ def _apply_registry(customer: Customer, *, strict: bool) -> None:
         customer.registry = {}
         return
     except brreg.RegistryUnavailable as exc:
+        if not strict and customer.verification in (Verification.VERIFIED, Verification.NOT_FOUND):
+            # A re-check during an outage keeps what the registry said last time (and when it said it).
+            customer.verified_at = previous_check
+            return
         customer.verification = Verification.NOT_VERIFIED
         customer.registry = {"error": str(exc)}
         return
