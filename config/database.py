@@ -76,6 +76,8 @@ def database_settings(base_dir: Path) -> dict:
             "CONN_HEALTH_CHECKS": True,
             "ATOMIC_REQUESTS": False,
             "OPTIONS": {"options": "-c timezone=UTC"},
+            # Lets several test runs share one server (each xdist worker adds its own suffix).
+            "TEST": {"NAME": os.environ.get("AVTALE_TEST_DB") or None},
         }
     )
     return config
