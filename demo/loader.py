@@ -14,6 +14,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
+from demo.catalog import load_catalogue, load_quote
 from demo.vendors import DEMO_PASSWORD, OPERATOR, VENDORS
 from tenants import services, tasks
 from tenants.audit import Actor
@@ -168,6 +169,10 @@ def load(as_of: dt.date) -> DemoSummary:
             with tenant_context(tenant):
                 staff = load_staff(spec, summary)
                 portal = load_customers(customers.get(spec["slug"], []), summary)
+                for what, n in load_catalogue(spec["slug"], as_of).items():
+                    if n:
+                        summary.count(what, n)
+                load_quote(spec["slug"], as_of)
                 api_key = load_api_key(tenant, keys, summary)
         _save_keys(keys)
         summary.tenants.append(
