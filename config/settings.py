@@ -183,6 +183,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Schema generation runs without a tenant: read model metadata through the plain manager.
+    "DEFAULT_QUERY_MANAGER": "unscoped",
+    "ENUM_NAME_OVERRIDES": {"CustomerKindEnum": "tenants.models.CustomerKind"},
 }
 
 LOGIN_URL = "/"

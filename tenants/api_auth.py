@@ -8,6 +8,7 @@ malformed, revoked and other tenants' keys all get the same 401.
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions, throttling
 
 from tenants import services, tenancy
@@ -15,6 +16,8 @@ from tenants.models import Tenant
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """Bearer API key. Activates the key's tenant for the rest of the request (cleared by TenantMiddleware)."""
+
     keyword = "Bearer"
 
     def authenticate(self, request):
@@ -39,7 +42,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         return (ApiPrincipal(key), key)
 
     def authenticate_header(self, request):
-        return self.keyword
+        # Makes DRF answer 401 (not 403) for a missing or bad key, with this WWW-Authenticate header.
+        return f'{self.keyword} realm="api"'
 
 
 class ApiPrincipal:
@@ -77,3 +81,22 @@ class ApiKeyRateThrottle(throttling.SimpleRateThrottle):
         key = getattr(request, "auth", None)
         ident = f"key-{key.pk}" if key is not None else self.get_ident(request)
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    """Documents :class:`ApiKeyAuthentication` in the OpenAPI schema as HTTP Bearer."""
+
+    target_class = "tenants.api_auth.ApiKeyAuthentication"
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "avt_<tenant slug>_<prefix>_<secret>",
+            "description": (
+                "An API key created in the back-office (API keys) or with `manage.py create_api_key`. "
+                "Send `Authorization: Bearer <key>`. The key decides the tenant. Read keys may only read; "
+                "read-write keys may also change data."
+            ),
+        }

@@ -1,0 +1,85 @@
+"""The OpenAPI 3 schema and the docs page."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import yaml
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+
+def test_schema_is_served_as_openapi_3(db):
+    response = APIClient().get("/api/schema/")
+    assert response.status_code == 200
+    document = yaml.safe_load(response.content)
+    assert document["openapi"].startswith("3.")
+    assert document["info"]["title"] == "Avtale API"
+
+
+def test_schema_has_the_api_paths_and_methods(db):
+    paths = yaml.safe_load(APIClient().get("/api/schema/").content)["paths"]
+    expected = {
+        "/api/v1/tenant/": {"get", "patch"},
+        "/api/v1/customers/": {"get", "post"},
+        "/api/v1/customers/{id}/": {"get", "put", "patch", "delete"},
+        "/api/v1/customers/{id}/verify/": {"post"},
+        "/api/v1/customers/{customer_id}/contacts/": {"get", "post"},
+        "/api/v1/contacts/": {"get"},
+        "/api/v1/contacts/{id}/": {"get", "put", "patch", "delete"},
+        "/api/v1/registry/{org_number}/": {"get"},
+        "/api/v1/audit-events/": {"get"},
+        "/api/v1/audit-events/{id}/": {"get"},
+        "/api/v1/api-keys/": {"get"},
+        "/api/v1/api-keys/{id}/": {"get"},
+    }
+    assert {path: set(ops) - {"parameters"} for path, ops in paths.items()} == expected
+
+
+def test_schema_documents_bearer_auth_and_the_error_format(db):
+    document = yaml.safe_load(APIClient().get("/api/schema/").content)
+    assert document["components"]["securitySchemes"]["ApiKey"]["scheme"] == "bearer"
+    create = document["paths"]["/api/v1/customers/"]["post"]
+    assert create["security"] == [{"ApiKey": []}]
+    assert set(create["responses"]) == {"201", "400", "401", "403", "429"}
+    error_ref = {"$ref": "#/components/schemas/Error"}
+    assert create["responses"]["400"]["content"]["application/json"]["schema"] == error_ref
+    detail = document["paths"]["/api/v1/customers/{id}/"]
+    assert set(detail["get"]["responses"]) == {"200", "401", "404", "429"}
+    assert set(detail["delete"]["responses"]) == {"204", "400", "401", "403", "404", "429"}
+    registry = document["paths"]["/api/v1/registry/{org_number}/"]["get"]
+    assert set(registry["responses"]) == {"200", "400", "401", "404", "429", "503"}
+    error = document["components"]["schemas"]["ErrorDetail"]["properties"]
+    assert set(error) == {"status", "code", "message", "fields"}
+
+
+def test_schema_lists_customer_filters(db):
+    document = yaml.safe_load(APIClient().get("/api/schema/").content)
+    params = {p["name"] for p in document["paths"]["/api/v1/customers/"]["get"]["parameters"]}
+    assert params >= {
+        "kind",
+        "parent",
+        "org_number",
+        "verification",
+        "is_active",
+        "vat_treatment",
+        "search",
+        "ordering",
+        "page",
+        "page_size",
+    }
+
+
+def test_schema_generates_without_warnings():
+    out = io.StringIO()
+    call_command("spectacular", "--validate", "--fail-on-warn", stdout=out)
+    assert out.getvalue().startswith("openapi: 3")
+
+
+def test_docs_page(db):
+    response = APIClient().get("/api/docs/")
+    assert response.status_code == 200
+    assert b"/api/schema/" in response.content
