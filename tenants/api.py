@@ -31,6 +31,7 @@ from rest_framework import exceptions, generics, mixins, serializers, status, vi
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
@@ -390,6 +391,7 @@ class TenantAPIView(generics.GenericAPIView):
     permission, JSON only, the shared error schema. Subclasses get ``self.tenant`` and ``self.actor``."""
 
     parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
     schema = ApiSchema()
     filter_backends: list = []
 
