@@ -583,3 +583,46 @@ def test_an_owner_of_schools_cannot_become_a_company(actor):
     # a kommune may become a fylkeskommune (still an owner)
     services.customer_update(actor=actor, customer=kommune, data={"kind": CustomerKind.FYLKESKOMMUNE}, verify=False)
     assert Customer.objects.get(pk=kommune.pk).kind == CustomerKind.FYLKESKOMMUNE
+
+
+# ---------------------------------------------------------------- the demo's customers pass the same services
+
+
+def test_every_demo_customer_passes_the_services(brreg_fake, db):
+    """demo/customers.json, loaded through the demo loader (and so the services), verified by the fake."""
+    import json
+    from pathlib import Path
+
+    from demo.loader import CUSTOMERS_FILE, DemoSummary, load_customers
+    from tests.factories import TenantFactory
+
+    demo = json.loads(Path(CUSTOMERS_FILE).read_text(encoding="utf-8"))["tenants"]
+    assert sorted(demo) == ["digireq", "identum", "piscator", "spekter", "standard-norge"]
+    for slug, rows in demo.items():
+        tenant = TenantFactory(slug=slug)
+        summary = DemoSummary()
+        with tenant_context(tenant):
+            portal = load_customers(rows, summary)
+            assert Customer.objects.count() == len(rows), slug
+            assert len(portal) == sum(len(row["portal_users"]) for row in rows) >= 1
+            for row in rows:
+                customer = Customer.objects.get(name=row["name"])
+                expected = Verification.VERIFIED if row["org_number"] else Verification.NOT_APPLICABLE
+                assert customer.verification == expected, row["key"]
+                assert customer.kind == row["kind"], row["key"]
+                if row["org_number"]:
+                    assert customer.registry["suggested_kind"] == row["kind"], row["key"]
+                    assert customer.registry["is_active"] is True, row["key"]
+                if row["parent"]:
+                    assert customer.parent.org_number == next(
+                        r["org_number"] for r in rows if r["key"] == row["parent"]
+                    )
+            assert Contact.objects.count() == sum(len(row["contacts"]) for row in rows)
+            # a second load changes nothing
+            load_customers(rows, DemoSummary())
+            assert Customer.objects.count() == len(rows)
+        assert summary.created["customers"] == len(rows)
+    # Spekter's schools span the price bands (RULES §2), e.g. 87, 240 and 1100 pupils in one kommune
+    pupils = sorted(row["pupils"] for row in demo["spekter"] if row["kind"] == "school")
+    assert {87, 240, 1100} <= set(pupils)
+    assert pupils[0] <= 100 < 2000 < pupils[-1]
