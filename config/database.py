@@ -75,7 +75,7 @@ def database_settings(base_dir: Path) -> dict:
             "CONN_MAX_AGE": int(os.environ.get("DB_CONN_MAX_AGE", "60")),
             "CONN_HEALTH_CHECKS": True,
             "ATOMIC_REQUESTS": False,
-            "OPTIONS": {"options": "-c timezone=UTC"},
+            "OPTIONS": {**config.get("OPTIONS", {}), "options": "-c timezone=UTC"},
             # Lets several test runs share one server (each xdist worker adds its own suffix).
             "TEST": {"NAME": os.environ.get("AVTALE_TEST_DB") or None},
         }

@@ -7,8 +7,10 @@ They run inside the current tenant (see tenants.tenancy) and take the acting ``A
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -131,79 +133,109 @@ def _check_customer_rules(customer: Customer) -> None:
         raise ValidationError(errors)
 
 
-def _apply_registry(customer: Customer, *, strict: bool) -> None:
-    """Check the org number in Brønnøysund. Unknown → error (when strict); registry down → saved unverified."""
-    previous_check = customer.verified_at
-    customer.verified_at = brreg.checked_at()
-    if not customer.org_number or customer.country != "NO":
-        customer.verification = Verification.NOT_APPLICABLE
-        customer.registry = {}
-        return
+@dataclass(frozen=True)
+class RegistryAnswer:
+    """What Brønnøysund said about an org number: fetched before any transaction opens."""
+
+    status: str  # not_applicable | found | not_found | unavailable
+    info: brreg.OrgInfo | None = None
+    error: str = ""
+    checked_at: dt.datetime | None = None
+
+
+def registry_lookup(org_number: str, country: str) -> RegistryAnswer:
+    """Ask the registry (network I/O: call it outside transactions, so no lock waits on it)."""
+    now = brreg.checked_at()
+    if not org_number or country != "NO":
+        return RegistryAnswer("not_applicable", checked_at=now)
     try:
-        info = brreg.lookup(customer.org_number)
-    except brreg.OrgNotFound as exc:
-        if strict:
-            raise ValidationError(
-                {
-                    "org_number": _("%(org)s is not registered in Brønnøysund (Enhetsregisteret). Check the number.")
-                    % {"org": customer.org_number}
-                }
-            ) from exc
-        customer.verification = Verification.NOT_FOUND
-        customer.registry = {}
-        return
+        return RegistryAnswer("found", info=brreg.lookup(org_number), checked_at=now)
+    except brreg.OrgNotFound:
+        return RegistryAnswer("not_found", checked_at=now)
     except brreg.RegistryUnavailable as exc:
-        if not strict and customer.verification in (Verification.VERIFIED, Verification.NOT_FOUND):
-            # A re-check during an outage keeps what the registry said last time (and when it said it).
-            customer.verified_at = previous_check
-            return
-        customer.verification = Verification.NOT_VERIFIED
-        customer.registry = {"error": str(exc)}
-        return
-    customer.verification = Verification.VERIFIED
-    customer.registry = info.as_dict()
+        return RegistryAnswer("unavailable", error=str(exc), checked_at=now)
 
 
-@transaction.atomic
+def _apply_registry(customer: Customer, answer: RegistryAnswer, *, strict: bool) -> None:
+    """Record ``answer`` on ``customer``. Unknown → error (when strict); registry down → saved unverified."""
+    if answer.status == "not_found" and strict:
+        raise ValidationError(
+            {
+                "org_number": _("%(org)s is not registered in Brønnøysund (Enhetsregisteret). Check the number.")
+                % {"org": customer.org_number}
+            }
+        )
+    if (
+        answer.status == "unavailable"
+        and not strict
+        and customer.verification
+        in (
+            Verification.VERIFIED,
+            Verification.NOT_FOUND,
+        )
+    ):
+        return  # a re-check during an outage keeps what the registry said last time (and when)
+    customer.verified_at = answer.checked_at
+    customer.verification = {
+        "not_applicable": Verification.NOT_APPLICABLE,
+        "found": Verification.VERIFIED,
+        "not_found": Verification.NOT_FOUND,
+        "unavailable": Verification.NOT_VERIFIED,
+    }[answer.status]
+    customer.registry = (
+        answer.info.as_dict() if answer.info else ({"error": answer.error} if answer.status == "unavailable" else {})
+    )
+
+
+def _validated_customer(customer: Customer, data: dict[str, Any]) -> Customer:
+    _assign(customer, data, CUSTOMER_FIELDS)
+    customer.org_number = normalise_org_number(customer.org_number)
+    _full_clean(customer, exclude=["verification", "registry", "verified_at"])
+    _check_customer_rules(customer)
+    return customer
+
+
 def customer_create(*, actor: Actor, data: dict[str, Any], verify: bool = True) -> Customer:
-    customer = Customer()
-    _assign(customer, data, CUSTOMER_FIELDS)
-    customer.org_number = normalise_org_number(customer.org_number)
-    _full_clean(customer, exclude=["verification", "registry", "verified_at"])
-    _check_customer_rules(customer)
+    customer = _validated_customer(Customer(), data)
     if verify:
-        _apply_registry(customer, strict=True)
-    _save_unique(customer, {"org_number": _("A customer with this organisation number already exists.")})
-    audit.record(actor, "customer.create", customer, after=audit.snapshot(customer))
+        _apply_registry(customer, registry_lookup(customer.org_number, customer.country), strict=True)
+    with transaction.atomic():
+        _save_unique(customer, {"org_number": _("A customer with this organisation number already exists.")})
+        audit.record(actor, "customer.create", customer, after=audit.snapshot(customer))
     return customer
 
 
-@transaction.atomic
 def customer_update(*, actor: Actor, customer: Customer, data: dict[str, Any], verify: bool = True) -> Customer:
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    before = audit.snapshot(customer)
-    _assign(customer, data, CUSTOMER_FIELDS)
-    customer.org_number = normalise_org_number(customer.org_number)
-    _full_clean(customer, exclude=["verification", "registry", "verified_at"])
-    _check_customer_rules(customer)
-    if verify and customer.org_number != before["org_number"]:
-        _apply_registry(customer, strict=True)
-    _save_unique(customer, {"org_number": _("A customer with this organisation number already exists.")})
-    audit.record(actor, "customer.update", customer, before=before, after=audit.snapshot(customer))
+    draft = _validated_customer(Customer.objects.get(pk=customer.pk), data)
+    answer = None
+    if verify and draft.org_number != customer.org_number:
+        answer = registry_lookup(draft.org_number, draft.country)
+        _apply_registry(draft, answer, strict=True)
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        before = audit.snapshot(customer)
+        _validated_customer(customer, data)
+        if answer is not None:
+            _apply_registry(customer, answer, strict=True)
+        _save_unique(customer, {"org_number": _("A customer with this organisation number already exists.")})
+        audit.record(actor, "customer.update", customer, before=before, after=audit.snapshot(customer))
     return customer
 
 
-@transaction.atomic
 def customer_verify(*, actor: Actor, customer: Customer) -> Customer:
     """Re-check the customer in Brønnøysund and record what it says now (never refuses)."""
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    before = audit.snapshot(customer)
-    _apply_registry(customer, strict=False)
-    customer.save(update_fields=["verification", "verified_at", "registry", "updated_at"])
-    after = audit.snapshot(customer)
-    changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)} - {"verified_at"}
-    if changed:
-        audit.record(actor, "customer.verify", customer, before=before, after=after)
+    answer = registry_lookup(customer.org_number, customer.country)
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        if customer.org_number != normalise_org_number(answer.info.org_number if answer.info else customer.org_number):
+            return customer  # the number changed while we asked; the next check will see the new one
+        before = audit.snapshot(customer)
+        _apply_registry(customer, answer, strict=False)
+        customer.save(update_fields=["verification", "verified_at", "registry", "updated_at"])
+        after = audit.snapshot(customer)
+        changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)} - {"verified_at"}
+        if changed:
+            audit.record(actor, "customer.verify", customer, before=before, after=after)
     return customer
 
 
