@@ -37,6 +37,10 @@ PERMISSIONS: dict[str, tuple[str, frozenset[str]]] = {
     "owner.grant": (_("Make someone owner, or remove an owner"), frozenset({OWNER})),
     "apikey.manage": (_("Create and revoke API keys"), frozenset({OWNER, ADMIN})),
     "audit.view": (_("Read the audit log"), frozenset({OWNER, ADMIN, FINANCE})),
+    "catalog.view": (_("See products, plans, the standards catalogue and quotes"), ALL),
+    "catalog.edit": (_("Edit products, hourly services and the standards catalogue"), frozenset({OWNER, ADMIN})),
+    "plan.edit": (_("Create plans and price versions"), frozenset({OWNER, ADMIN, FINANCE})),
+    "quote.create": (_("Price and save quotes"), frozenset({OWNER, ADMIN, FINANCE, SALES, SUPPORT})),
 }
 
 
