@@ -50,7 +50,12 @@ class ModelFieldsForm(forms.Form):
         generated = fields_for_model(self.model, fields=self.field_names)
         for name in self.field_names:
             if name not in self.fields:
-                self.fields[name] = generated[name]
+                formfield = generated[name]
+                # Form fields do not carry the model field's validators (ModelForm runs them in
+                # full_clean); copy them, so every field's message comes back in one round.
+                extra = [v for v in self.model._meta.get_field(name).validators if v not in formfield.validators]
+                formfield.validators = [*formfield.validators, *extra]
+                self.fields[name] = formfield
         self.order_fields(self.field_names)
 
     def service_data(self) -> dict:

@@ -105,6 +105,7 @@ class _FaceMixin:
 
 class PasswordResetView(_FaceMixin, auth_views.PasswordResetView):
     template_suffix = "password_reset_form"
+    form_class = TenantPasswordResetForm
     email_template_name = "auth/email/password_reset.txt"
     subject_template_name = "auth/email/password_reset_subject.txt"
 
