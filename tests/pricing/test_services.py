@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from catalog import services as catalog_services
 from pricing import services
@@ -61,7 +62,7 @@ def test_quote_from_catalogue_codes_matches_the_acceptance_case(sn):
 
 def test_a_catalogue_year_without_prices_is_a_clear_error(sn):
     tenant, _plan = sn
-    with tenant_context(tenant), pytest.raises(ValidationError) as err:
+    with tenant_context(tenant), translation.override("en"), pytest.raises(ValidationError) as err:
         services.quote_compute(request=request(start="2027-01-01"), on=dt.date(2026, 12, 1))
     assert "no catalogue price for 1 January 2027" in str(err.value.message_dict["standards[0]"])
 
