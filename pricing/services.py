@@ -212,6 +212,10 @@ def build_input(request: dict, *, on: dt.date, plan_intervals: tuple[str, ...]) 
     if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 120:
         raise ValidationError({"contract_months": _("Give the contract length in months (1–120).")})
     year = (start or on).year
+    prints = request.get("extra_prints") or []
+    if not isinstance(prints, list) or not all(isinstance(p, dict) for p in prints):
+        raise ValidationError({"extra_prints": _('Give a list of {"code": ..., "count": ...}.')})
+    printed = _standards([{"code": p.get("code")} for p in prints], year)
     data = QuoteInput(
         interval=request.get("interval") or plan_intervals[0],
         schools=tuple(School(str(s.get("name") or f"#{i + 1}"), s.get("pupils")) for i, s in enumerate(schools)),
@@ -220,6 +224,7 @@ def build_input(request: dict, *, on: dt.date, plan_intervals: tuple[str, ...]) 
         concurrent_users=request.get("concurrent_users"),
         addons=tuple(addons),
         addon_amounts={k: v for k, v in (request.get("addon_amounts") or {}).items()},
+        extra_prints=tuple((s.code, s.catalogue_price, p.get("count")) for s, p in zip(printed, prints, strict=True)),
         start=start,
         vat_treatment=vat,
         public_sector=bool(public),

@@ -21,11 +21,22 @@ from typing import Any
 
 from pricing.engine import standards as std
 from pricing.engine.errors import PricingError
-from pricing.engine.models import Band, Flat, Graduated, Package, Percentage, PerUnit, Tier, Volume, validate_tiers
+from pricing.engine.models import (
+    Band,
+    Flat,
+    Graduated,
+    Matrix,
+    Package,
+    Percentage,
+    PerUnit,
+    Tier,
+    Volume,
+    validate_tiers,
+)
 from pricing.engine.quote import INTERVAL_MONTHS, UNIT_BY_NAME, Component, PlanSpec
 
 TIERED = {"band": Band, "volume": Volume, "graduated": Graduated}
-MODELS = {"flat", "per_unit", "package", "percentage", "licence", *TIERED}
+MODELS = {"flat", "per_unit", "package", "percentage", "licence", "matrix", "extra_prints", *TIERED}
 FIRST_PERIODS = {"none", "quarters", "days"}
 
 
@@ -111,6 +122,21 @@ def _component(raw: Any, i: int, codes: set[str]) -> Component:
         model = Package(size, _dec(raw.get("price"), f"{where}.price"), unit)
     elif kind == "percentage":
         model = Percentage(_dec(raw.get("rate"), f"{where}.rate"))
+    elif kind == "matrix":
+        model = _matrix(raw.get("table"), f"{where}.table")
+    elif kind == "extra_prints":
+        model = "extra_prints"
+        share = _dec(raw.get("share", "0.30"), f"{where}.share")
+        return Component(
+            code,
+            label_nb,
+            label_en,
+            model,
+            quantity="extra_prints",
+            addon=bool(raw.get("addon", False)),
+            share=share,
+            unit=unit_name,
+        )
     else:
         model = "licence"
     of = tuple(raw.get("percentage_of") or ())
@@ -128,6 +154,18 @@ def _component(raw: Any, i: int, codes: set[str]) -> Component:
         percentage_of=of,
         unit=unit_name,
     )
+
+
+def _matrix(raw: Any, field: str) -> Matrix:
+    if not isinstance(raw, dict):
+        raise PricingError(f"{field}: give row_uppers, column_uppers and amounts.", field=field)
+    rows = tuple(_int(v, f"{field}.row_uppers") for v in raw.get("row_uppers") or [])
+    columns = tuple(_int(v, f"{field}.column_uppers") for v in raw.get("column_uppers") or [])
+    amounts = tuple(
+        tuple(_dec(v, f"{field}.amounts[{i}][{j}]") for j, v in enumerate(row))
+        for i, row in enumerate(raw.get("amounts") or [])
+    )
+    return Matrix(rows, columns, amounts)
 
 
 def _licence(raw: Any) -> tuple[std.LicenceTables, dict[str, std.Category]]:
@@ -273,6 +311,17 @@ def export_plan(plan: PlanSpec) -> dict:
             row.update(model="package", size=m.size, price=_s(m.price))
         elif isinstance(m, Percentage):
             row.update(model="percentage", rate=_s(m.rate), percentage_of=list(c.percentage_of))
+        elif isinstance(m, Matrix):
+            row.update(
+                model="matrix",
+                table={
+                    "row_uppers": list(m.row_uppers),
+                    "column_uppers": list(m.column_uppers),
+                    "amounts": [[_s(a) for a in r] for r in m.amounts],
+                },
+            )
+        elif m == "extra_prints":
+            row.update(model="extra_prints", share=_s(c.share))
         comps.append(row)
     doc: dict[str, Any] = {
         "code": plan.code,

@@ -276,3 +276,37 @@ class Percentage:
 
 
 PriceModel = Flat | PerUnit | Band | Volume | Graduated | Package
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """An amount from a two-way table: rows by one count (concurrent users), columns by another
+    (number of standards). ``row_uppers``/``column_uppers`` are inclusive upper bounds, ascending;
+    beyond the last bound the price is on request. (Standard Norge's annual fee for establishment,
+    support and maintenance; the table is the tenant's data.)"""
+
+    row_uppers: tuple[int, ...]
+    column_uppers: tuple[int, ...]
+    amounts: tuple[tuple[Decimal, ...], ...]
+
+    def __post_init__(self):
+        for name, bounds in (("rows", self.row_uppers), ("columns", self.column_uppers)):
+            if not bounds or any(b <= a for a, b in zip(bounds, bounds[1:], strict=False)) or bounds[0] < 1:
+                raise PricingError(f"The table's {name} need ascending upper bounds from 1.", field=f"matrix.{name}")
+        if len(self.amounts) != len(self.row_uppers) or any(len(r) != len(self.column_uppers) for r in self.amounts):
+            raise PricingError(
+                "The table needs one amount per row and column.",
+                field="matrix.amounts",
+                message_nb="Tabellen trenger ett beløp per rad og kolonne.",
+            )
+
+    def evaluate_pair(self, users: int, count: int) -> tuple[Decimal, Explanation]:
+        row = next((i for i, upper in enumerate(self.row_uppers) if users <= upper), None)
+        column = next((j for j, upper in enumerate(self.column_uppers) if count <= upper), None)
+        if row is None or column is None:
+            raise OnRequest(
+                f"{users} concurrent users and {count} standards is beyond the fee table",
+                f"{users} samtidige brukere og {count} standarder er utenfor avgiftstabellen",
+            )
+        amount = D(self.amounts[row][column])
+        return amount, Explanation.of("matrix", users=users, count=count, amount=amount)

@@ -21,6 +21,7 @@ from pricing.engine.models import (
     Band,
     Flat,
     Graduated,
+    Matrix,
     OnRequest,
     Package,
     Percentage,
@@ -60,6 +61,7 @@ class Component:
     addon: bool = False
     percentage_of: tuple[str, ...] = ()
     unit: str = "units"
+    share: Decimal | None = None  # extra prints: the share of the catalogue price charged per print
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class QuoteInput:
     concurrent_users: int | None = None
     addons: tuple[str, ...] = ()
     addon_amounts: dict[str, Decimal] = field(default_factory=dict)  # e.g. direct links: price set in the contract
+    extra_prints: tuple[tuple[str, Decimal, int], ...] = ()  # (standard code, catalogue price, prints beyond allowance)
     start: dt.date | None = None
     vat_treatment: str = "no_25"
     public_sector: bool = False
@@ -256,6 +259,50 @@ def _base_lines(plan: PlanSpec, data: QuoteInput, on: dt.date | None) -> list[tu
             continue
         if isinstance(comp.model, Percentage):
             continue  # after the lines it is a percentage of
+        if isinstance(comp.model, Matrix):
+            if data.concurrent_users is None:
+                raise PricingError(
+                    "Give the number of concurrent users.",
+                    field="concurrent_users",
+                    message_nb="Oppgi antall samtidige brukere.",
+                )
+            users = check_count(data.concurrent_users, field="concurrent_users", unit=std.CONCURRENT_USERS)
+            try:
+                precise, explanation = comp.model.evaluate_pair(users, len(data.standards))
+            except OnRequest as request:
+                out.append(
+                    (
+                        comp,
+                        on_request_line(comp.code, comp.label_nb, comp.label_en, request.reason_nb, request.reason_en),
+                    )
+                )
+                continue
+            out.append((comp, priced_line(comp.code, comp.label_nb, comp.label_en, precise, explanation)))
+            continue
+        if comp.model == "extra_prints":
+            if not data.extra_prints:
+                continue
+            share = comp.share if comp.share is not None else Decimal("0.30")
+            count = 0
+            catalogue_sum = ZERO
+            for i, (_code, catalogue_price, prints) in enumerate(data.extra_prints):
+                prints = check_count(prints, field=f"extra_prints[{i}].count", unit=Unit("utskrifter", "prints"))
+                count += prints
+                catalogue_sum += prints * D(catalogue_price)
+            out.append(
+                (
+                    comp,
+                    priced_line(
+                        comp.code,
+                        comp.label_nb,
+                        comp.label_en,
+                        catalogue_sum * share,
+                        Explanation.of("extra_prints", quantity=count, catalogue_sum=catalogue_sum, rate=share),
+                        quantity=count,
+                    ),
+                )
+            )
+            continue
         if comp.code in data.addon_amounts:
             amount = D(data.addon_amounts[comp.code])
             if amount < 0:

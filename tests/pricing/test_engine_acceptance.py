@@ -154,3 +154,33 @@ def test_public_sector_quote_shows_its_estimated_value():
     )
     assert result.procurement.estimated_value == D("280500.00")
     assert [t.reached for t in result.procurement.thresholds] == [False, False]
+
+
+def test_standard_norge_support_fee_from_the_table_and_extra_prints():
+    items = collection()
+    result = price(
+        STANDARD_NORGE,
+        QuoteInput(
+            standards=items,
+            concurrent_users=7,
+            addons=("support_fee", "extra_prints"),
+            start=dt.date(2026, 1, 1),
+            extra_prints=(("NS 1-0", D("1200"), 2), ("NS 2-0", D("1500"), 1)),
+        ),
+    )
+    amounts = {line.code: line.amount for line in result.lines}
+    # 7 users → the row up to 10; 50 standards → the column up to 50.
+    assert amounts["support_fee"] == D("4000.00")
+    # (2 × 1 200 + 1 500) × 30 % = 1 170
+    assert amounts["extra_prints"] == D("1170.00")
+    assert "3 extra print(s): 3,900.00 × 30%" in next(
+        line for line in result.lines if line.code == "extra_prints"
+    ).explain("en")
+
+
+def test_standard_norge_support_fee_beyond_the_table_is_on_request():
+    result = price(
+        STANDARD_NORGE,
+        QuoteInput(standards=collection(), concurrent_users=51, addons=("support_fee",), start=dt.date(2026, 1, 1)),
+    )
+    assert result.on_request is True
