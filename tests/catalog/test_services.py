@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from catalog import services
 from catalog.models import Standard, StandardPrice
@@ -51,7 +52,7 @@ def test_every_bad_row_is_reported_with_its_line_and_nothing_is_imported(categor
         "NS 1,Duplicate,1,100\n"
         "NS 5,Unknown category,9,100\n"
     )
-    with tenant_context(categories):
+    with tenant_context(categories), translation.override("en"):
         audit_before = AuditEvent.objects.count()
         with pytest.raises(ValidationError) as err:
             services.standards_import_csv(actor=ACTOR, text=text, year=2026)
@@ -66,5 +67,5 @@ def test_every_bad_row_is_reported_with_its_line_and_nothing_is_imported(categor
 
 
 def test_missing_columns_are_named(categories):
-    with tenant_context(categories), pytest.raises(ValidationError, match="price"):
+    with tenant_context(categories), translation.override("en"), pytest.raises(ValidationError, match="price"):
         services.standards_import_csv(actor=ACTOR, text="code,title,category\nX,Y,1\n", year=2026)
