@@ -75,6 +75,34 @@ def category_save(*, actor: Actor, data: dict[str, Any], category: StandardCateg
     return _save(category, actor, "standard_category.update" if before else "standard_category.create", before)
 
 
+def _delete(obj, actor: Actor, action: str) -> None:
+    """Delete with an audit row; still in use (a product with plans, a category with standards) is
+    a ProtectedError, which the faces report as "still in use" (and the audit row is rolled back)."""
+    audit.record(actor, action, obj, before=audit.snapshot(obj))
+    with transaction.atomic():
+        obj.delete()
+
+
+@transaction.atomic
+def product_delete(*, actor: Actor, product: Product) -> None:
+    _delete(product, actor, "product.delete")
+
+
+@transaction.atomic
+def addon_delete(*, actor: Actor, addon: AddOn) -> None:
+    _delete(addon, actor, "addon.delete")
+
+
+@transaction.atomic
+def hourly_service_delete(*, actor: Actor, service: HourlyService) -> None:
+    _delete(service, actor, "hourly_service.delete")
+
+
+@transaction.atomic
+def category_delete(*, actor: Actor, category: StandardCategory) -> None:
+    _delete(category, actor, "standard_category.delete")
+
+
 # ---------------------------------------------------------------- standards catalogue CSV import
 
 CSV_COLUMNS = ("code", "title", "category", "price", "withdrawn_on")

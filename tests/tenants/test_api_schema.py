@@ -35,6 +35,26 @@ def test_schema_has_the_api_paths_and_methods(db):
         "/api/v1/audit-events/{id}/": {"get"},
         "/api/v1/api-keys/": {"get"},
         "/api/v1/api-keys/{id}/": {"get"},
+        "/api/v1/quotes/": {"get", "post"},
+        "/api/v1/quotes/{id}/": {"get"},
+        "/api/v1/plans/": {"get", "post"},
+        "/api/v1/plans/{id}/": {"get"},
+        "/api/v1/plans/{plan_id}/versions/": {"get", "post"},
+        "/api/v1/plan-versions/": {"get"},
+        "/api/v1/plan-versions/{id}/": {"get"},
+        "/api/v1/plan-versions/{id}/export/": {"get"},
+        "/api/v1/plan-versions/import/": {"post"},
+        "/api/v1/products/": {"get", "post"},
+        "/api/v1/products/{id}/": {"get", "put", "patch", "delete"},
+        "/api/v1/products/{product_id}/addons/": {"get", "post"},
+        "/api/v1/products/{product_id}/addons/{id}/": {"get", "put", "patch", "delete"},
+        "/api/v1/hourly-services/": {"get", "post"},
+        "/api/v1/hourly-services/{id}/": {"get", "put", "patch", "delete"},
+        "/api/v1/standard-categories/": {"get", "post"},
+        "/api/v1/standard-categories/{id}/": {"get", "put", "patch", "delete"},
+        "/api/v1/standards/": {"get"},
+        "/api/v1/standards/{id}/": {"get"},
+        "/api/v1/standards/import/": {"post"},
     }
     assert {path: set(ops) - {"parameters"} for path, ops in paths.items()} == expected
 
@@ -71,6 +91,17 @@ def test_schema_lists_customer_filters(db):
         "page",
         "page_size",
     }
+
+
+def test_schema_documents_the_quote_endpoint(db):
+    document = yaml.safe_load(APIClient().get("/api/schema/").content)
+    create = document["paths"]["/api/v1/quotes/"]["post"]
+    assert set(create["responses"]) == {"200", "201", "400", "401", "403", "429"}
+    examples = create["requestBody"]["content"]["application/json"]["examples"]
+    plans = {example["value"]["plan"] for example in examples.values()}
+    assert plans == {"spekter-2020", "digireq-2026", "standard-norge-abonnement", "piscator-standard", "identum-eadm"}
+    upload = document["paths"]["/api/v1/standards/import/"]["post"]["requestBody"]["content"]
+    assert set(upload) == {"text/csv", "multipart/form-data"}
 
 
 def test_schema_generates_without_warnings():
