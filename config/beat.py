@@ -7,4 +7,8 @@ BEAT_SCHEDULE = {
         "task": "tenants.tasks.customers_reverify_all",
         "schedule": crontab(hour=2, minute=30),
     },
+    "contracts-nightly": {
+        "task": "contracts.tasks.run_all_jobs",
+        "schedule": crontab(hour=1, minute=15),
+    },
 }

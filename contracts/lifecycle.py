@@ -53,6 +53,7 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (ACCEPTANCE, "give_notice"): NOTICE_GIVEN,
     (ACTIVE, "give_notice"): NOTICE_GIVEN,
     (ACTIVE, "renew"): ACTIVE,
+    (NOTICE_GIVEN, "renew"): NOTICE_GIVEN,  # a late notice: one more period runs before the end
     (NOTICE_GIVEN, "withdraw_notice"): ACTIVE,
     (NOTICE_GIVEN, "end"): ENDED,
     (ACTIVE, "end"): ENDED,  # a term that does not renew reaches its end
