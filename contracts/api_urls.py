@@ -1,0 +1,3 @@
+"""Filled by the contracts api_urls work."""
+
+urlpatterns = []
