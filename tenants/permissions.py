@@ -41,6 +41,14 @@ PERMISSIONS: dict[str, tuple[str, frozenset[str]]] = {
     "catalog.edit": (_("Edit products, hourly services and the standards catalogue"), frozenset({OWNER, ADMIN})),
     "plan.edit": (_("Create plans and price versions"), frozenset({OWNER, ADMIN, FINANCE})),
     "quote.create": (_("Price and save quotes"), frozenset({OWNER, ADMIN, FINANCE, SALES, SUPPORT})),
+    "contract.view": (_("See contracts, notices and messages"), ALL),
+    "contract.edit": (
+        _("Create, send and record signatures and DPAs; amend contracts"),
+        frozenset({OWNER, ADMIN, SALES}),
+    ),
+    "contract.notice": (_("Give or record notice on a contract"), frozenset({OWNER, ADMIN, SALES})),
+    "trial.manage": (_("Extend, convert and reactivate trials"), frozenset({OWNER, ADMIN, SALES, SUPPORT})),
+    "onboarding.tick": (_("Tick onboarding steps (activated in Feide)"), frozenset({OWNER, ADMIN, SALES, SUPPORT})),
 }
 
 
