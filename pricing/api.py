@@ -14,7 +14,7 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 import django_filters
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -586,8 +586,8 @@ class QuoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScope
 @extend_schema_field(OpenApiTypes.INT)
 class TenantProductField(serializers.PrimaryKeyRelatedField):
     default_error_messages = {
-        "does_not_exist": _("Product {pk_value} does not exist."),
-        "incorrect_type": _("Give the product's id as a number, not {data_type}."),
+        "does_not_exist": gettext_lazy("Product {pk_value} does not exist."),
+        "incorrect_type": gettext_lazy("Give the product's id as a number, not {data_type}."),
     }
 
     def get_queryset(self):
