@@ -30,7 +30,7 @@ def renew_due(on: dt.date) -> int:
         state=lifecycle.ACTIVE, term_end__lte=on, renewal_term_months__isnull=False
     ):
         renewed = services.contract_renew_due(actor=actor, contract=contract, on=on)
-        if renewed:
+        if renewed and contract.renewal_term_months >= 12:  # a monthly plan's months need no letter
             contract.refresh_from_db()
             notify.send(contract, "renewed", key=f"renewed-{contract.term_index}", on=on)
         count += renewed

@@ -14,11 +14,13 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
+from contracts.models import Contract
 from demo.catalog import load_catalogue, load_quote
+from demo.contracts import replay as replay_contracts
 from demo.vendors import DEMO_PASSWORD, OPERATOR, VENDORS
 from tenants import services, tasks
 from tenants.audit import Actor
-from tenants.models import ApiKey, ApiKeyScope, Contact, Customer, Membership, PortalUser, Tenant, User
+from tenants.models import ApiKey, ApiKeyScope, Customer, Membership, PortalUser, Tenant, User
 from tenants.tenancy import tenant_context
 
 CUSTOMERS_FILE = Path(__file__).resolve().parent / "customers.json"
@@ -121,13 +123,12 @@ def load_customers(rows: list[dict], summary: DemoSummary) -> list[str]:
                 data["parent"] = by_key[row["parent"]]
             customer = services.customer_create(actor=ACTOR, data=data)
             summary.count("customers")
-        by_key[row["key"]] = customer
-        if not Contact.objects.filter(customer=customer).exists():
+            # Contacts and logins only with a new customer: a later deletion (e.g. a paused trial's
+            # data after 90 days) must not be undone by loading the demo again.
             for contact in row.get("contacts", []):
                 services.contact_create(actor=ACTOR, customer=customer, data=contact)
                 summary.count("contacts")
-        for person in row.get("portal_users", []):
-            if not PortalUser.objects.filter(user__email=person["email"]).exists():
+            for person in row.get("portal_users", []):
                 services.portal_user_create(
                     actor=ACTOR,
                     customer=customer,
@@ -136,6 +137,10 @@ def load_customers(rows: list[dict], summary: DemoSummary) -> list[str]:
                     password=DEMO_PASSWORD,
                 )
                 summary.count("portal users")
+        by_key[row["key"]] = customer
+        for person in row.get("portal_users", []):
+            if not PortalUser.objects.filter(user__email=person["email"]).exists():
+                continue
             portal_logins.append(f"{person['email']} ({customer.name})")
     return portal_logins
 
@@ -152,8 +157,14 @@ def load_api_key(tenant: Tenant, keys: dict[str, str], summary: DemoSummary) -> 
     return raw
 
 
-def replay_jobs(as_of: dt.date) -> None:
-    """The jobs production runs, for the demo's business date (more join as their issues land)."""
+def replay_jobs(as_of: dt.date, summary: DemoSummary | None = None) -> None:
+    """The jobs production runs: contracts replayed from 2024-01-01 per vendor, then today's registry check."""
+    for tenant in Tenant.objects.filter(slug__in=[v["slug"] for v in VENDORS]).order_by("pk"):
+        with tenant_context(tenant), transaction.atomic():
+            before = Contract.objects.count()
+            replay_contracts(tenant.slug, as_of)
+            if summary is not None and Contract.objects.count() > before:
+                summary.count("contracts", Contract.objects.count() - before)
     tasks.customers_reverify_all(as_of.isoformat())
 
 
@@ -178,5 +189,5 @@ def load(as_of: dt.date) -> DemoSummary:
         summary.tenants.append(
             {"slug": tenant.slug, "name": tenant.name, "staff": staff, "portal": portal, "api_key": api_key}
         )
-    replay_jobs(as_of)
+    replay_jobs(as_of, summary)
     return summary

@@ -1,0 +1,67 @@
+"""The demo loads the five vendors, replays their contracts through the jobs, and is idempotent."""
+
+import datetime as dt
+
+import pytest
+
+from contracts import lifecycle
+from contracts.models import Contract, Message
+from demo.loader import load
+from tenants.models import AuditEvent, Contact, Tenant
+from tenants.tenancy import tenant_context
+
+pytestmark = pytest.mark.django_db
+AS_OF = dt.date(2026, 11, 24)
+
+
+def states(slug):
+    with tenant_context(Tenant.objects.get(slug=slug)):
+        return dict(Contract.objects.values_list("reference", "state"))
+
+
+def test_demo_replays_the_story_and_a_second_load_changes_nothing(brreg_fake, settings, tmp_path):
+    settings.AVTALE_VAR_DIR = tmp_path
+    settings.VAR_DIR = tmp_path
+    summary = load(AS_OF)
+    assert [t["slug"] for t in summary.tenants] == ["spekter", "standard-norge", "piscator", "digireq", "identum"]
+    assert summary.created["tenants"] == 5 and summary.created["contracts"] == 19
+
+    assert states("spekter") == {
+        "SP-2024-001": lifecycle.ACTIVE,
+        "SP-2025-002": lifecycle.ENDED,
+        "SP-2026-003": lifecycle.AWAITING_DPA,
+    }
+    assert states("piscator")["PI-2024-001"] == lifecycle.NOTICE_GIVEN  # a late notice: ends 2028-03-18
+    assert states("piscator")["PI-2026-003"] == lifecycle.ACCEPTANCE
+    digireq = states("digireq")
+    assert (digireq["DR-T-001"], digireq["DR-T-002"], digireq["DR-T-005"], digireq["DR-T-006"]) == (
+        lifecycle.DELETED,
+        lifecycle.ACTIVE,
+        lifecycle.PAUSED,
+        lifecycle.TRIAL,
+    )
+    with tenant_context(Tenant.objects.get(slug="spekter")):
+        renewed = Contract.objects.get(reference="SP-2024-001")
+        assert (renewed.term_index, renewed.term_end) == (2, dt.date(2027, 2, 15))
+    with tenant_context(Tenant.objects.get(slug="digireq")):
+        deleted = Contract.objects.get(reference="DR-T-001")
+        assert Contact.objects.filter(customer=deleted.customer).count() == 0
+        assert list(Message.objects.filter(contract=deleted).order_by("on").values_list("kind", "on")) == [
+            ("trial_paused", dt.date(2025, 6, 16)),
+            ("deletion_60_days_left", dt.date(2025, 7, 16)),
+            ("deletion_30_days_left", dt.date(2025, 8, 15)),
+            ("deletion_7_days_left", dt.date(2025, 9, 7)),
+            ("data_deleted", dt.date(2025, 9, 14)),
+        ]
+
+    def audit_counts():
+        out = {}
+        for tenant in Tenant.objects.all():
+            with tenant_context(tenant):
+                out[tenant.slug] = AuditEvent.objects.exclude(action="customer.verify").count()
+        return out
+
+    before = audit_counts()
+    again = load(AS_OF)
+    assert again.created == {}
+    assert audit_counts() == before
