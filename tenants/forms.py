@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.forms.models import fields_for_model
 from django.utils.translation import gettext_lazy as _
 
+from tenants import services
 from tenants.models import (
     OWNER_KINDS,
     ActorKind,
@@ -80,21 +81,7 @@ class OrgNumberField(forms.CharField):
 
 class CustomerForm(ModelFieldsForm):
     model = Customer
-    field_names = (
-        "org_number",
-        "name",
-        "kind",
-        "parent",
-        "address_line",
-        "postal_code",
-        "city",
-        "country",
-        "invoice_reference",
-        "invoice_email",
-        "peppol_endpoint",
-        "vat_treatment",
-        "is_active",
-    )
+    field_names = services.CUSTOMER_FIELDS
 
     org_number = OrgNumberField(
         required=False,

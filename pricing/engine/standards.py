@@ -113,6 +113,14 @@ def is_half_price(item: HeldStandard, year: int) -> bool:
     return item.added_in_year is None or item.added_in_year < year
 
 
+def _formula(
+    code: str, phc: Decimal, d: Decimal, m: Decimal, tables: LicenceTables, count: int, users: int
+) -> Explanation:
+    return Explanation.of(
+        "licence_formula", category=code, phc_sum=phc, d=d, m=m, factor=tables.factor, count=count, users=users
+    )
+
+
 def _label(cat: Category) -> tuple[str, str]:
     return f"Lisens kategori {cat.code} ({cat.name_nb})", f"Licence category {cat.code} ({cat.name_en})"
 
@@ -243,16 +251,7 @@ def licence(
                 label_nb,
                 label_en,
                 phc * (1 - d) * m * tables.factor,
-                Explanation.of(
-                    "licence_formula",
-                    category=code,
-                    phc_sum=phc,
-                    d=d,
-                    m=m,
-                    factor=tables.factor,
-                    count=count,
-                    users=users,
-                ),
+                _formula(code, phc, d, m, tables, count, users),
                 quantity=len(full),
             )
             lines.append(line)
@@ -317,16 +316,7 @@ def addition(
                 label_nb,
                 label_en,
                 part,
-                Explanation.of(
-                    "licence_formula",
-                    category=code,
-                    phc_sum=phc,
-                    d=d,
-                    m=m,
-                    factor=tables.factor,
-                    count=count_after,
-                    users=users,
-                ),
+                _formula(code, phc, d, m, tables, count_after, users),
                 quantity=len(added),
                 steps=(quarters,),
             )
