@@ -191,6 +191,51 @@ class StandardInputSerializer(StrictInputMixin, serializers.Serializer):
     )
 
 
+@extend_schema_field(StandardInputSerializer(many=True))
+class StandardsField(serializers.Field):
+    """``standards``: the same rules as :class:`StandardInputSerializer`, checked row by row without
+    a serializer per row (a collection has hundreds). Errors come back as ``standards[3].price``."""
+
+    KEYS = frozenset(StandardInputSerializer().fields)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.checks = {name: field for name, field in StandardInputSerializer().fields.items()}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, list):
+            raise serializers.ValidationError(_("Give a list of standards."))
+        rows, errors = [], {}
+        for i, row in enumerate(data):
+            if not isinstance(row, dict):
+                errors[i] = [_("Give a catalogue code, or a category and a price.")]
+                continue
+            row_errors, item = {}, {}
+            for name, value in row.items():
+                if name not in self.KEYS:
+                    row_errors[name] = [_("Unknown field; it cannot be set here.")]
+                elif (
+                    name in ("code", "category")
+                    and isinstance(value, str)
+                    and len(value) <= self.checks[name].max_length
+                ):
+                    item[name] = value  # the common case, without a field's machinery
+                else:
+                    try:
+                        item[name] = self.checks[name].run_validation(value)
+                    except serializers.ValidationError as exc:
+                        row_errors[name] = exc.detail
+            if row_errors:
+                errors[i] = row_errors
+            rows.append(item)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return rows
+
+    def to_representation(self, value):
+        return value
+
+
 @extend_schema_field(OpenApiTypes.INT)
 class QuoteCustomerField(TenantCustomerField):
     pass
@@ -224,7 +269,7 @@ class QuoteRequestSerializer(StrictInputMixin, serializers.Serializer):
     )
     schools = SchoolInputSerializer(many=True, required=False)
     quantities = QuantitiesField(required=False, help_text='Counts by name, e.g. {"active_users": 30}.')
-    standards = StandardInputSerializer(many=True, required=False)
+    standards = StandardsField(required=False)
     concurrent_users = CountField(unit=CONCURRENT_USERS, required=False, allow_null=True)
     addons = serializers.ListField(
         child=serializers.CharField(max_length=60), required=False, help_text="Add-on codes, e.g. offline."
