@@ -1,5 +1,6 @@
 from django.urls import path
 
+from pricing import views as pricing_views
 from tenants import views_auth
 from tenants import views_portal as views
 
@@ -27,4 +28,7 @@ urlpatterns = [
     path("contacts/new/", views.contact_create, name="contact_create"),
     path("contacts/<int:pk>/edit/", views.contact_edit, name="contact_edit"),
     path("contacts/<int:pk>/delete/", views.contact_delete, name="contact_delete"),
+    path("prices/", pricing_views.portal_calculator, name="prices"),
+    path("quotes/", pricing_views.portal_quote_list, name="quote_list"),
+    path("quotes/<int:pk>/", pricing_views.portal_quote_detail, name="quote_detail"),
 ]

@@ -68,8 +68,25 @@ SECTIONS = (
     ("audit", "audit"),
     ("tenant_edit", "settings"),
     ("home", "home"),
+    # catalogue, plans and quotes (catalog/views.py, pricing/views.py)
+    ("catalog", "catalog"),
+    ("product", "catalog"),
+    ("addon", "catalog"),
+    ("hourly", "catalog"),
+    ("category", "catalog"),
+    ("standard", "catalog"),
+    ("plan", "plans"),
+    ("version", "plans"),
+    ("quote_calculator", "calculator"),
+    ("quote", "quotes"),
 )
-PORTAL_SECTIONS = (("contact", "contacts"), ("invoice", "home"), ("home", "home"))
+PORTAL_SECTIONS = (
+    ("contact", "contacts"),
+    ("invoice", "home"),
+    ("home", "home"),
+    ("prices", "prices"),
+    ("quote", "quotes"),
+)
 
 
 @register.filter
