@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from catalog import services
 from catalog.models import AddOn, HourlyService, Product, Standard, StandardCategory, StandardPrice
@@ -18,6 +20,14 @@ from tests.api_helpers import API, client_for, error_of, make_key
 
 pytestmark = pytest.mark.django_db
 ACTOR = Actor.system("test")
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """Requests with Accept-Language: en leave English active in this thread (LocaleMiddleware
+    does not switch back); later tests expect the default, Norwegian."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from catalog import services as catalog_services
 from pricing import services
@@ -19,6 +21,16 @@ from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 ACTOR = Actor.system("test")
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """Requests with Accept-Language: en leave English active in this thread (LocaleMiddleware
+    does not switch back); later tests expect the default, Norwegian."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 SEEDS = ("spekter", "digireq", "standard-norge", "piscator", "identum")
 
 

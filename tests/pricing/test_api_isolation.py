@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from catalog import services as catalog_services
 from catalog.models import AddOn, HourlyService, Product, Standard, StandardCategory, StandardPrice
@@ -26,6 +28,14 @@ from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 ACTOR = Actor.system("seed")
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """Requests with Accept-Language: en leave English active in this thread (LocaleMiddleware
+    does not switch back); later tests expect the default, Norwegian."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 def seed(tenant, suffix: str) -> dict:
