@@ -241,6 +241,11 @@ class QuoteCustomerField(TenantCustomerField):
     pass
 
 
+class ExtraPrintSerializer(StrictInputMixin, serializers.Serializer):
+    code = serializers.CharField(max_length=100, help_text="The standard's catalogue code.")
+    count = serializers.IntegerField(min_value=1, max_value=MAX_COUNT, help_text="Prints beyond the allowance.")
+
+
 class QuoteRequestSerializer(StrictInputMixin, serializers.Serializer):
     """What a quote is priced on. Which fields a plan needs depends on the plan: schools for
     Spekter, ``quantities.active_users`` for DigiReq, standards and concurrent users for Standard
@@ -277,6 +282,9 @@ class QuoteRequestSerializer(StrictInputMixin, serializers.Serializer):
     addon_amounts = serializers.DictField(
         child=AmountField(), required=False, help_text="An add-on's price agreed in the contract, by code."
     )
+    extra_prints = ExtraPrintSerializer(
+        many=True, required=False, help_text="Extra prints beyond the allowance, at 30 % of catalogue price."
+    )
     save = serializers.BooleanField(
         required=False, default=False, help_text="Save the quote (read-write key): 201 with the saved quote."
     )
@@ -302,6 +310,8 @@ def service_request(data: dict) -> dict:
         out["addons"] = list(data["addons"])
     if data.get("addon_amounts"):
         out["addon_amounts"] = {k: str(v) for k, v in data["addon_amounts"].items()}
+    if data.get("extra_prints"):
+        out["extra_prints"] = [{"code": p["code"], "count": p["count"]} for p in data["extra_prints"]]
     if data.get("standards"):
         rows = []
         for row in data["standards"]:

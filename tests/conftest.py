@@ -1,4 +1,5 @@
 import pytest
+from django.utils import translation
 
 from tenants.tenancy import tenant_context
 from tests.factories import ContactFactory, CustomerFactory, TenantFactory
@@ -12,6 +13,13 @@ def _fast_settings(settings, tmp_path):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     # Throttle counters must not leak between tests (or test runs) through a shared Redis.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request with Accept-Language: en must not leave English active for the next test."""
+    yield
+    translation.activate("nb")
 
 
 @pytest.fixture

@@ -217,6 +217,20 @@ def _licence(raw: Any) -> tuple[std.LicenceTables, dict[str, std.Category]]:
 
 def parse_plan(doc: Any) -> PlanSpec:
     """A :class:`PlanSpec` from a JSON document; :class:`PricingError` naming the field otherwise."""
+    try:
+        return _parse_plan(doc)
+    except PricingError:
+        raise
+    except (TypeError, AttributeError, KeyError, ValueError) as exc:
+        # A value of the wrong JSON type somewhere the checks above did not expect it.
+        raise PricingError(
+            f"document: a value has the wrong type ({exc.__class__.__name__}: {exc}); compare with an exported plan.",
+            field="document",
+            message_nb=f"document: en verdi har feil type ({exc}); sammenlign med en eksportert plan.",
+        ) from exc
+
+
+def _parse_plan(doc: Any) -> PlanSpec:
     if not isinstance(doc, dict):
         raise PricingError("A plan document is a JSON object.", field="document")
     code = doc.get("code")

@@ -26,9 +26,18 @@ class Explanation:
         return dict(self.factors).get(name, default)
 
     def as_dict(self) -> dict[str, Any]:
+        def plain(value):
+            if isinstance(value, Decimal):
+                return str(value)
+            if isinstance(value, Explanation):
+                return value.as_dict()
+            if isinstance(value, list | tuple):
+                return [plain(v) for v in value]
+            return value
+
         return {
             "kind": self.kind,
-            "factors": {k: (str(v) if isinstance(v, Decimal) else v) for k, v in self.factors},
+            "factors": {k: plain(v) for k, v in self.factors},
             "nb": render(self, "nb"),
             "en": render(self, "en"),
         }

@@ -134,7 +134,7 @@ def totals(lines: list[Line] | tuple[Line, ...], vat_treatment: str = "no_25", c
         )
     rate, reason_nb, reason_en = VAT_TREATMENTS[vat_treatment]
     priced = [line for line in lines if line.amount is not None]
-    net = sum((line.amount for line in priced), ZERO)
+    net = round_money(sum((line.amount for line in priced), ZERO))
     vat = round_money(net * rate)
     explanation = (
         Explanation.of("vat", rate=rate, base=net)

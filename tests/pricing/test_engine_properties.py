@@ -147,3 +147,31 @@ def test_a_standard_without_category_is_refused():
 def test_totals_refuse_an_unknown_vat_treatment():
     with pytest.raises(PricingError):
         totals([], "moms")
+
+
+def test_a_graduated_quote_is_json_all_the_way_down():
+    import json
+
+    plan = parse_plan(
+        {
+            **seed_plan_document("digireq"),
+            "components": [{**seed_plan_document("digireq")["components"][0], "model": "graduated"}],
+        }
+    )
+    result = price(plan, QuoteInput(interval="month", quantities={"active_users": 60}))
+    assert json.loads(json.dumps(result.as_dict()))["lines"][0]["explanation"]["steps"][0]["kind"] == "graduated"
+
+
+@pytest.mark.parametrize("bad", [{"intervals": 5}, {"components": [5]}, {"licence": {"d_table": [5]}}])
+def test_wrong_json_types_in_a_document_are_a_pricing_error(bad):
+    doc = {**seed_plan_document("standard-norge"), **bad}
+    with pytest.raises(PricingError):
+        parse_plan(doc)
+
+
+def test_all_on_request_gives_a_net_of_zero_kroner_and_zero_ore():
+    plan = parse_plan(seed_plan_document("standard-norge"))
+    result = price(
+        plan, QuoteInput(standards=(HeldStandard("X", "1", D("100")),), concurrent_users=60, start=dt.date(2026, 1, 1))
+    )
+    assert str(result.totals.net) == "0.00"
