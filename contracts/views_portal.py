@@ -330,10 +330,19 @@ def order(request, tenant_slug):
     data = request.POST.copy() if request.method == "POST" else None
     adding = data is not None and data.get("action") == "add_school"
     if adding:
-        total = int(data.get("school-TOTAL_FORMS") or 1)
-        data["school-TOTAL_FORMS"] = str(min(total + 1, 30))
-    form = OrderForm(data, initial=initial)
-    formset = SchoolFormSet(data, prefix="school")
+        # Another school row: show what was typed, without judging it yet (nothing is validated or saved).
+        form = OrderForm(initial={**initial, **{name: data.get(name, "") for name in OrderForm.base_fields}})
+        total = min(
+            int(data.get("school-TOTAL_FORMS") or 1) if (data.get("school-TOTAL_FORMS") or "").isdigit() else 1, 29
+        )
+        rows = [
+            {name: data.get(f"school-{i}-{name}", "") for name in SchoolFormSet.form.base_fields} for i in range(total)
+        ]
+        formset = SchoolFormSet(prefix="school", initial=[*rows, {}])
+        data = None
+    else:
+        form = OrderForm(data, initial=initial)
+        formset = SchoolFormSet(data, prefix="school")
     status = 200
     if data is not None and not adding:
         form_ok, formset_ok = form.is_valid(), formset.is_valid()
