@@ -520,12 +520,12 @@ def trial_start(*, actor: Actor, customer: Customer, plan: Plan, on: dt.date) ->
 @transaction.atomic
 def trial_extend(*, actor: Actor, contract: Contract, on: dt.date) -> Contract:
     contract = _locked(contract)
+    before = audit.snapshot(contract)
+    _move(contract, "extend", actor=actor, on=on)  # first: only a trial has a trial to extend
     try:
         new_end = terms.trial_end(contract.trial_started_on, contract.trial_extensions + 1)
     except terms.TrialExtensionRefused as exc:
         raise ValidationError({"trial_extensions": _("A trial can be extended at most 3 times by 7 days.")}) from exc
-    before = audit.snapshot(contract)
-    _move(contract, "extend", actor=actor, on=on)
     contract.trial_extensions += 1
     contract.trial_ends_on = new_end
     return _save(contract, actor, "contract.trial_extend", before)
