@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 from stdnum.no import orgnr
@@ -40,9 +41,12 @@ def test_one_digit_off_is_invalid():
 
 
 def test_the_message_names_the_number():
-    with pytest.raises(ValidationError) as caught:
+    with translation.override("en"), pytest.raises(ValidationError) as caught:
         validate_org_number("937620188")
     assert "937620188 is not a valid organisation number" in caught.value.messages[0]
+    with pytest.raises(ValidationError) as caught:  # Bokmål by default
+        validate_org_number("937620188")
+    assert "937620188 er ikke et gyldig organisasjonsnummer" in caught.value.messages[0]
 
 
 @pytest.mark.parametrize("value", ["", "93762018", "9376201870", "93762018x", "937 620 188"])
