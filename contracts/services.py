@@ -280,6 +280,10 @@ def contract_sign(
     contract = _locked(contract)
     if Signature.objects.filter(contract=contract).exists():
         raise ValidationError({"state": _("This contract is already signed.")})
+    try:  # before any date is worked out: a trial (say) has no terms to start
+        lifecycle.move(contract.state, "sign")
+    except lifecycle.ForbiddenTransition as error:
+        raise ValidationError({"state": _message(error)}) from error
     errors = {}
     if not (name or "").strip():
         errors["name"] = _("Give the name of the person signing.")
