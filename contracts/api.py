@@ -139,9 +139,34 @@ class QuoteField(serializers.PrimaryKeyRelatedField):
         return Quote.objects.all()
 
 
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+
+
+def _in_range(day: dt.date) -> None:
+    """Terms run up to ten years past any date given, and late notices further; years past 9999 do not exist."""
+    if not EARLIEST <= day <= LATEST:
+        raise serializers.ValidationError(
+            _("Give a date from %(first)s to %(last)s.") % {"first": EARLIEST.isoformat(), "last": LATEST.isoformat()}
+        )
+
+
+class InputDateField(serializers.DateField):
+    def to_internal_value(self, value):
+        day = super().to_internal_value(value)
+        _in_range(day)
+        return day
+
+
+class InputDateTimeField(serializers.DateTimeField):
+    def to_internal_value(self, value):
+        moment = super().to_internal_value(value)
+        _in_range(moment.date())
+        return moment
+
+
 def on_field(**kwargs) -> serializers.DateField:
     kwargs.setdefault("help_text", ON_HELP)
-    return serializers.DateField(required=False, **kwargs)
+    return InputDateField(required=False, **kwargs)
 
 
 SHA256_FIELD = dict(
@@ -229,7 +254,7 @@ class TermsInputSerializer(serializers.Serializer):
     )
     ordinary_on_business_day = serializers.BooleanField(required=False)
     dpa_required = serializers.BooleanField(required=False)
-    agreed_start = serializers.DateField(required=False, allow_null=True, help_text="on_date: the agreed start.")
+    agreed_start = InputDateField(required=False, allow_null=True, help_text="on_date: the agreed start.")
 
     def validate(self, attrs):
         if "preset" not in attrs and "initial_term_months" not in attrs:
@@ -268,10 +293,10 @@ class OnInputSerializer(StrictInputMixin, serializers.Serializer):
 class SignInputSerializer(StrictInputMixin, serializers.Serializer):
     name = serializers.CharField(max_length=200, help_text="Who signed for the customer.")
     title = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    received_on = serializers.DateField(
+    received_on = InputDateField(
         required=False, help_text="When the signed contract was received (default today); may start the term."
     )
-    signed_at = serializers.DateTimeField(required=False, help_text="When it was signed (default: received_on, noon).")
+    signed_at = InputDateTimeField(required=False, help_text="When it was signed (default: received_on, noon).")
     document_sha256 = serializers.RegexField(
         required=False,
         help_text="The signed document's SHA-256. Must match the contract's latest rendered document when "
@@ -281,16 +306,16 @@ class SignInputSerializer(StrictInputMixin, serializers.Serializer):
 
 
 class NoticeQuerySerializer(serializers.Serializer):
-    received_on = serializers.DateField(required=False, help_text="When the notice would be received (default today).")
+    received_on = InputDateField(required=False, help_text="When the notice would be received (default today).")
 
 
 class NoticeInputSerializer(StrictInputMixin, serializers.Serializer):
     given_by = serializers.ChoiceField(choices=TerminationNotice._meta.get_field("given_by").choices)
-    received_on = serializers.DateField(required=False, help_text="When the notice was received (default today).")
+    received_on = InputDateField(required=False, help_text="When the notice was received (default today).")
 
 
 class AmendmentInputSerializer(StrictInputMixin, serializers.Serializer):
-    effective_from = serializers.DateField(help_text="From this date (not before the contract starts).")
+    effective_from = InputDateField(help_text="From this date (not before the contract starts).")
     changes = AmendableSerializer(help_text="Only what changes; lists (schools, standards) are given whole.")
     reason = serializers.CharField(max_length=200)
     on = on_field()
@@ -304,7 +329,7 @@ class ConvertInputSerializer(StrictInputMixin, serializers.Serializer):
 
 class DpaInputSerializer(StrictInputMixin, serializers.Serializer):
     controller = ContractCustomerField(help_text="The school owner's customer id (a kommune or fylkeskommune).")
-    signed_on = serializers.DateField(required=False, help_text="Default today.")
+    signed_on = InputDateField(required=False, help_text="Default today.")
     signer_name = serializers.CharField(max_length=200)
     signer_title = serializers.CharField(max_length=200, required=False, allow_blank=True)
     document_sha256 = serializers.RegexField(required=False, allow_blank=True, **SHA256_FIELD)

@@ -843,3 +843,85 @@ def test_service_states_match_the_api(vendor):
         assert body["state"] == state
         assert [e["event"] for e in body["allowed_events"]] == lifecycle.allowed_events(state)
         assert body["state_label"] == dict(zip(("nb", "en"), lifecycle.STATES[state], strict=True))
+
+
+# ---------------------------------------------------------------- never a 500
+
+
+def test_dates_past_any_calendar_are_a_400(vendor):
+    contract = active_spekter(vendor)
+    before = counts(vendor["tenant"])
+    far = post(vendor, f"/contracts/{contract['id']}/notice", {"given_by": "customer", "received_on": "9999-12-31"})
+    assert error_of(far)["fields"] == {"received_on": ["Give a date from 1900-01-01 to 2999-12-31."]}
+    preview = vendor["api"].get(f"{API}/contracts/{contract['id']}/notice-preview?received_on=0001-01-01")
+    assert list(error_of(preview)["fields"]) == ["received_on"]
+    created = vendor["api"].post(
+        f"{API}/contracts",
+        {
+            "customer": vendor["kommune"].pk,
+            "plan": "spekter-2020",
+            "interval": "year",
+            "preset": "spekter",
+            "on": "9999-01-01",
+        },
+        format="json",
+    )
+    assert list(error_of(created)["fields"]) == ["on"]
+    assert counts(vendor["tenant"]) == before
+
+
+def test_signing_a_trial_is_a_400_on_state(vendor, trial_customer):
+    trial = start_trial(vendor, trial_customer).json()
+    before = counts(vendor["tenant"])
+    response = sign(vendor, trial["id"])
+    assert error_of(response)["fields"]["state"][0].startswith("A contract that is 'trial' cannot sign; it can:")
+    assert counts(vendor["tenant"]) == before
+
+
+ODD_BODIES = [
+    None,
+    [],
+    "x",
+    1,
+    {"on": "0001-01-01"},
+    {"name": "X" * 500, "title": None, "document_sha256": "a" * 64},
+    {"given_by": "nobody"},
+    {"effective_from": "2026-08-01", "changes": [], "reason": "x"},
+    {
+        "effective_from": "2026-08-01",
+        "changes": {"schools": "x", "quantities": [], "standards": {}, "addons": "a", "addon_amounts": {"a": "NaN"}},
+        "reason": "x",
+    },
+    {"effective_from": "2026-08-01", "changes": {"concurrent_users": 10**30}, "reason": "x"},
+    {"interval": "year", "priced_on": []},
+    {"interval": "month", "priced_on": {"quantities": {"active_users": "1e99999"}}},
+]
+ACTIONS = (
+    "send",
+    "sign",
+    "notice",
+    "amendments",
+    "onboarding/feide_activated",
+    "trial/extend",
+    "trial/convert",
+    "reactivate",
+)
+
+
+def test_no_action_answers_500_whatever_the_body_or_the_state(vendor, trial_customer):
+    """Every action on a draft, an active contract and a trial, with odd bodies: 200, 201 or 400."""
+    contracts = [
+        create_spekter(vendor)["id"],
+        active_spekter(vendor)["id"],
+        start_trial(vendor, trial_customer).json()["id"],
+    ]
+    answers = set()
+    for pk in contracts:
+        for action in ACTIONS:
+            for body in ODD_BODIES:
+                response = vendor["api"].post(f"{API}/contracts/{pk}/{action}", body, format="json")
+                assert response.status_code in (200, 201, 400), (pk, action, body, response.content)
+                answers.add(response.status_code)
+                if response.status_code == 400:
+                    error_of(response)
+    assert answers == {200, 400}  # e.g. send on the draft with an empty body; none of the odd bodies is accepted

@@ -84,16 +84,9 @@ def world(tenant_a, tenant_b):
             )
             company = verified_company(f"Trial {slug} AS")
             trial = services.trial_start(actor=ACTOR, customer=company, plan=trial_plan, on=d(2026, 1, 5))
-            notice = services.notice_give(
-                actor=ACTOR, contract=contract, given_by="customer", received_on=d(2026, 6, 1)
-            )
+            services.notice_give(actor=ACTOR, contract=contract, given_by="customer", received_on=d(2026, 6, 1))
             message = notify.send(
-                contract,
-                "notice_confirmed",
-                key=f"notice-{notice.pk}",
-                on=d(2026, 6, 1),
-                notice=notice,
-                last_day=d(2027, 3, 14),
+                contract, "notice_reminder", key="deadline-test", on=d(2026, 11, 14), deadline=d(2026, 12, 14)
             )
             quote = pricing_services.quote_save(
                 actor=ACTOR,
