@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from contracts import lifecycle, terms
+from contracts import lifecycle, notify, terms
 from contracts.models import (
     Contract,
     ContractEvent,
@@ -421,6 +421,16 @@ def notice_give(*, actor: Actor, contract: Contract, given_by: str, received_on:
         recorded_by=actor.label[:200],
     )
     _save(contract, actor, "contract.notice", before)
+    # The confirmation to the customer and the vendor, whoever recorded the notice (page, portal or API).
+    notify.send(
+        contract,
+        "notice_confirmed",
+        key=f"notice-{notice.pk}",
+        on=received_on,
+        staff=True,
+        notice=notice,
+        last_day=notice.ends_on - terms.DAY,
+    )
     return notice
 
 

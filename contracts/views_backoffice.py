@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from contracts import documents, lifecycle, notify, services
+from contracts import documents, lifecycle, services
 from contracts.forms import (
     AmendForm,
     ContractCreateForm,
@@ -329,15 +329,6 @@ def notice_flow(request, contract: Contract, *, given_by: str, received_on_from_
     except ValidationError as exc:
         context["blocked"] = exc.messages
         return 400, context, None
-    notify.send(
-        contract,
-        "notice_confirmed",
-        key=f"notice-{notice.pk}",
-        on=received_on,
-        staff=True,
-        notice=notice,
-        last_day=notice.ends_on - dt.timedelta(days=1),
-    )
     return 200, context, notice
 
 
