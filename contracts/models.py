@@ -86,7 +86,11 @@ class Contract(TenantOwned):
 
     @property
     def state_label(self) -> str:
-        return lifecycle.STATES[self.state]
+        """The state in words, in the active language."""
+        from django.utils.translation import get_language
+
+        nb, en = lifecycle.STATES[self.state]
+        return en if (get_language() or "nb").startswith("en") else nb
 
     @property
     def has_access(self) -> bool:

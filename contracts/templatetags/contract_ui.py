@@ -49,3 +49,13 @@ def state_badge(state: str) -> str:
 @register.filter
 def step_name(code: str) -> str:
     return step_label(code)
+
+
+@register.filter
+def event_name(event: str) -> str:
+    """A lifecycle event in words, in the active language ("sign_awaiting_dpa" → "sign")."""
+    from django.utils.translation import get_language
+
+    names = {**lifecycle.EVENTS, "create": ("opprette", "create"), "trial": ("starte prøveperiode", "start a trial")}
+    nb, en = names.get(event, (event, event))
+    return en if (get_language() or "nb").startswith("en") else nb
