@@ -36,7 +36,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from config.api import NON_FIELD
-from contracts import documents, lifecycle, notify, selectors, services
+from contracts import documents, lifecycle, selectors, services
 from contracts.models import (
     Contract,
     ContractEvent,
@@ -958,20 +958,10 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantSc
         contract = self.get_object()
         data = _checked(NoticeInputSerializer, request.data)
         received_on = data.get("received_on") or business_today()
-        with transaction.atomic():
-            notice = services.notice_give(
-                actor=self.actor, contract=contract, given_by=data["given_by"], received_on=received_on
-            )
-            # The confirmation to the customer and staff, as the back-office and portal send it.
-            notify.send(
-                notice.contract,  # as the service left it: notice given, ends_on set
-                "notice_confirmed",
-                key=f"notice-{notice.pk}",
-                on=received_on,
-                staff=True,
-                notice=notice,
-                last_day=notice.ends_on - dt.timedelta(days=1),
-            )
+        # notice_give also sends the confirmation to the customer and staff (kind notice_confirmed).
+        notice = services.notice_give(
+            actor=self.actor, contract=contract, given_by=data["given_by"], received_on=received_on
+        )
         notice = TerminationNotice.objects.select_related(
             "contract__customer", "contract__plan", "contract__product"
         ).get(pk=notice.pk)
