@@ -86,9 +86,21 @@ def describe_terms(contract: Contract, vendor_name: str = "") -> list[tuple[str,
     rows.append((_("Start"), start))
     # Term and renewal
     term = _("The first term is %(period)s from the start.") % {"period": months_words(contract.initial_term_months)}
-    if contract.start_date and contract.term_end:
+    if contract.start_date and contract.term_end and contract.term_index == 0:
         term += " " + _("It runs from %(start)s to and including %(last)s.") % {
             "start": show_date(contract.start_date),
+            "last": show_last_day(contract.term_end),
+        }
+    elif contract.start_date and contract.term_end:
+        from contracts.terms import nth_term_end
+
+        current_start = nth_term_end(contract.terms(), contract.start_date, contract.term_index - 1)
+        term += " " + _(
+            "It started %(start)s; the current period (renewal %(n)s) runs from %(current)s to and including %(last)s."
+        ) % {
+            "start": show_date(contract.start_date),
+            "n": contract.term_index,
+            "current": show_date(current_start),
             "last": show_last_day(contract.term_end),
         }
     rows.append((_("Term"), term))

@@ -82,3 +82,21 @@ def test_terms_in_words_name_the_dates_with_exclusive_ends_shown_as_last_days(sp
     assert rows["Start"] == "The subscription starts on the date Spekter receives the signed contract."
     assert rows["Notice"].endswith("The last day for notice in the current term is 2026-12-14.")
     assert rows["Renewal"].startswith("The agreement renews automatically by 12 months at a time")
+
+
+def test_a_renewed_contract_describes_its_current_period(spekter):
+    import datetime as dt
+
+    from contracts import jobs
+    from contracts.documents import describe_terms
+    from tests.contracts.test_services import active_spekter
+
+    with tenant_context(spekter["tenant"]):
+        contract = active_spekter(spekter)
+        jobs.renew_due(dt.date(2027, 3, 15))
+        contract.refresh_from_db()
+        with translation.override("nb"):
+            term = dict(describe_terms(contract))["Avtaleperiode"]
+    assert term.endswith(
+        "Den startet 15.03.2026; inneværende periode (fornyelse 1) løper fra og med 15.03.2027 til og med 14.03.2028."
+    )
