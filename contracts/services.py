@@ -287,6 +287,8 @@ def contract_sign(
     errors = {}
     if not (name or "").strip():
         errors["name"] = _("Give the name of the person signing.")
+    if timezone.localdate(signed_at) > received_on:
+        errors["received_on"] = _("The signed contract cannot be received before it was signed.")
     if len(document_sha256 or "") != 64:
         errors["document_sha256"] = _("The signed document's SHA-256 is missing.")
     if errors:
@@ -376,6 +378,10 @@ def dpa_sign(
 def onboarding_tick(*, actor: Actor, contract: Contract, code: str, on: dt.date) -> OnboardingStep:
     if code not in ("feide_activated",):
         raise ValidationError({"code": _("Only 'feide_activated' is ticked by hand.")})
+    if not contract.dpa_required:
+        raise ValidationError({"code": _("This contract has no Feide activation step.")})
+    if contract.state not in (lifecycle.AWAITING_DPA, lifecycle.ACCEPTANCE, lifecycle.ACTIVE, lifecycle.NOTICE_GIVEN):
+        raise ValidationError({"state": _("Feide is activated for a signed, running contract.")})
     step, _created = OnboardingStep.objects.update_or_create(
         contract=contract, code=code, defaults={"done_on": on, "done_by": actor.label[:200]}
     )

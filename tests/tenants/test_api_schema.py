@@ -55,6 +55,23 @@ def test_schema_has_the_api_paths_and_methods(db):
         "/api/v1/standards/": {"get"},
         "/api/v1/standards/{id}/": {"get"},
         "/api/v1/standards/import/": {"post"},
+        "/api/v1/contracts/": {"get", "post"},
+        "/api/v1/contracts/from-quote/": {"post"},
+        "/api/v1/contracts/{id}/": {"get"},
+        "/api/v1/contracts/{id}/amendments/": {"get", "post"},
+        "/api/v1/contracts/{id}/notice-preview/": {"get"},
+        "/api/v1/contracts/{id}/notice/": {"post"},
+        "/api/v1/contracts/{id}/onboarding/feide_activated/": {"post"},
+        "/api/v1/contracts/{id}/reactivate/": {"post"},
+        "/api/v1/contracts/{id}/send/": {"post"},
+        "/api/v1/contracts/{id}/sign/": {"post"},
+        "/api/v1/contracts/{id}/trial/convert/": {"post"},
+        "/api/v1/contracts/{id}/trial/extend/": {"post"},
+        "/api/v1/dpas/": {"get", "post"},
+        "/api/v1/dpas/{id}/": {"get"},
+        "/api/v1/messages/": {"get"},
+        "/api/v1/messages/{id}/": {"get"},
+        "/api/v1/trials/": {"post"},
     }
     assert {path: set(ops) - {"parameters"} for path, ops in paths.items()} == expected
 
