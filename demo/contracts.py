@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from catalog.models import Standard
 from contracts import jobs, lifecycle, services, terms
+from contracts.documents import store_contract_document
 from contracts.models import Contract, DataProcessingAgreement
 from pricing.models import Plan
 from tenants.audit import Actor
@@ -24,7 +25,6 @@ from tenants.models import Customer
 
 CUSTOMERS = json.loads((Path(__file__).resolve().parent / "customers.json").read_text(encoding="utf-8"))["tenants"]
 START = dt.date(2024, 1, 1)
-SHA = "0" * 64  # replaced by the real document's hash where a PDF is rendered
 STAFF = Actor.system("load_demo (staff)")
 CUSTOMER = Actor.system("load_demo (customer)")
 
@@ -54,10 +54,6 @@ def _at(day: dt.date) -> dt.datetime:
 
 
 def _document_hash(contract: Contract) -> str:
-    try:
-        from contracts.documents import store_contract_document
-    except ImportError:  # documents arrive with the contract pages
-        return SHA
     return store_contract_document(contract).sha256
 
 
@@ -103,7 +99,9 @@ def sign(reference: str, signed: dt.date, received: dt.date, name: str, title: s
     def run():
         contract = _contract(reference)
         if contract.state in (lifecycle.DRAFT, lifecycle.SENT):
+            # The customer signs the document they were shown: render and keep it first if it never was.
             doc = contract.documents.first()
+            sha = doc.sha256 if doc else _document_hash(contract)
             services.contract_sign(
                 actor=CUSTOMER,
                 contract=contract,
@@ -111,7 +109,7 @@ def sign(reference: str, signed: dt.date, received: dt.date, name: str, title: s
                 title=title,
                 signed_at=_at(signed),
                 received_on=received,
-                document_sha256=doc.sha256 if doc else SHA,
+                document_sha256=sha,
                 ip_address="192.0.2.10",
             )
 

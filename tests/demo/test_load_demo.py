@@ -54,6 +54,14 @@ def test_demo_replays_the_story_and_a_second_load_changes_nothing(brreg_fake, se
             ("data_deleted", dt.date(2025, 9, 14)),
         ]
 
+    from contracts.models import ContractDocument, Signature
+
+    for tenant in Tenant.objects.all():
+        with tenant_context(tenant):
+            stored = set(ContractDocument.objects.values_list("contract_id", "sha256"))
+            signed = set(Signature.objects.values_list("contract_id", "document_sha256"))
+            assert signed and signed <= stored  # every signature names a document that was kept
+
     def audit_counts():
         out = {}
         for tenant in Tenant.objects.all():
