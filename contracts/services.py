@@ -27,7 +27,10 @@ from contracts.models import (
     StartRule,
     TerminationNotice,
 )
+from pricing.engine import standards as std
+from pricing.engine.document import parse_plan
 from pricing.models import Plan, Quote
+from pricing.services import held_standards, quote_compute
 from tenants import audit
 from tenants.audit import Actor
 from tenants.models import OWNER_KINDS, Contact, Customer, PortalUser
@@ -150,8 +153,6 @@ def _next_reference(on: dt.date) -> str:
 
 def _validate_priced_on(plan: Plan, request: dict, on: dt.date) -> dict:
     """Price the request once (the engine refuses bad counts) so a contract is never created unpriceable."""
-    from pricing.services import quote_compute
-
     body = {**request, "plan": plan.code}
     result, _version, _customer = quote_compute(request=body, on=on)
     return result.as_dict()
@@ -695,10 +696,6 @@ def amendment_create(
 def amendment_price_effect(contract: Contract, old: dict, new: dict, effective_from: dt.date, on: dt.date) -> dict:
     """The engine's answer: the annual (or per-interval) price before and after, and for Standard Norge
     additions the charge for the remaining quarters, standards priced with D after the addition."""
-    from pricing.engine import standards as std
-    from pricing.engine.document import parse_plan
-    from pricing.services import _standards, quote_compute
-
     body = {"plan": contract.plan.code, "interval": contract.interval, "start": effective_from.isoformat()}
     before = quote_compute(request={**old, **body}, on=on)[0] if old else None
     after, version, _c = quote_compute(request={**new, **body}, on=on)
@@ -714,8 +711,8 @@ def amendment_price_effect(contract: Contract, old: dict, new: dict, effective_f
     if added and old:
         spec = parse_plan(version.document)
         year = effective_from.year
-        held = list(_standards(old.get("standards"), year))
-        new_items = list(_standards(added, year))
+        held = list(held_standards(old.get("standards"), year))
+        new_items = list(held_standards(added, year))
         addition = std.addition(
             spec.licence_tables,
             spec.categories,

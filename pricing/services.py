@@ -145,7 +145,7 @@ def _date(value, field: str) -> dt.date | None:
         raise ValidationError({field: _("%(v)s is not a date (YYYY-MM-DD).") % {"v": value}}) from exc
 
 
-def _standards(rows: Any, year: int) -> tuple[HeldStandard, ...]:
+def held_standards(rows: Any, year: int) -> tuple[HeldStandard, ...]:
     """Catalogue codes (priced per 1 January of ``year``) or explicit category and price."""
     if rows in (None, []):
         return ()
@@ -215,12 +215,12 @@ def build_input(request: dict, *, on: dt.date, plan_intervals: tuple[str, ...]) 
     prints = request.get("extra_prints") or []
     if not isinstance(prints, list) or not all(isinstance(p, dict) for p in prints):
         raise ValidationError({"extra_prints": _('Give a list of {"code": ..., "count": ...}.')})
-    printed = _standards([{"code": p.get("code")} for p in prints], year)
+    printed = held_standards([{"code": p.get("code")} for p in prints], year)
     data = QuoteInput(
         interval=request.get("interval") or plan_intervals[0],
         schools=tuple(School(str(s.get("name") or f"#{i + 1}"), s.get("pupils")) for i, s in enumerate(schools)),
         quantities=dict(quantities),
-        standards=_standards(request.get("standards"), year),
+        standards=held_standards(request.get("standards"), year),
         concurrent_users=request.get("concurrent_users"),
         addons=tuple(addons),
         addon_amounts={k: v for k, v in (request.get("addon_amounts") or {}).items()},
