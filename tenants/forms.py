@@ -123,21 +123,7 @@ class ContactForm(ModelFieldsForm):
 
 class TenantForm(ModelFieldsForm):
     model = Tenant
-    field_names = (
-        "name",
-        "org_number",
-        "mva_registered",
-        "in_foretaksregisteret",
-        "address_line",
-        "postal_code",
-        "city",
-        "country",
-        "bank_account",
-        "peppol_id",
-        "payment_terms_days",
-        "currency",
-        "email",
-    )
+    field_names = services.TENANT_FIELDS
 
     org_number = OrgNumberField()
 
