@@ -1,1 +1,179 @@
-from django.db import models  # noqa: F401
+"""Invoices and credit notes, their lines, payments, number series and billing runs (issue 5, RULES §1, §10).
+
+An issued invoice is never changed or deleted: besides the services, PostgreSQL refuses it (triggers in
+``billing/migrations/0002_immutability.py``); only the columns in :data:`MUTABLE_AFTER_ISSUE` move on.
+Numbers are given at issue (``billing.numbering``); a draft has none.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from contracts.models import Contract
+from tenants.models import Customer, TenantOwned
+
+
+class InvoiceKind(models.TextChoices):
+    INVOICE = "invoice", _("Invoice")
+    CREDIT_NOTE = "credit_note", _("Credit note")
+
+
+class InvoiceStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ISSUED = "issued", _("Issued")
+    SENT = "sent", _("Sent")
+    PARTLY_PAID = "partly_paid", _("Partly paid")
+    PAID = "paid", _("Paid")
+    OVERDUE = "overdue", _("Overdue")
+    CREDITED = "credited", _("Credited")
+
+
+# The only columns that may change once an invoice is issued (enforced by a PostgreSQL trigger).
+MUTABLE_AFTER_ISSUE = ("status", "sent_at", "paid_amount", "credited_amount")
+
+
+class KidMethod(models.TextChoices):
+    MOD10 = "mod10", _("MOD10 (Luhn)")
+    MOD11 = "mod11", _("MOD11")
+
+
+class BillingSettings(TenantOwned):
+    """A tenant's invoicing choices (one row per tenant; defaults apply when there is none)."""
+
+    credit_notes_own_series = models.BooleanField(
+        _("credit notes in their own number series"),
+        default=False,
+        help_text=_("Off: credit notes are numbered in the invoice series."),
+    )
+    kid_method = models.CharField(_("KID check digit"), max_length=5, choices=KidMethod.choices, default="mod10")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant"], name="billing_settings_one_per_tenant")]
+
+
+class NumberSeries(TenantOwned):
+    """A gap-free number series: ``next_number`` is taken under ``SELECT … FOR UPDATE`` at issue."""
+
+    code = models.CharField(max_length=20)  # "invoice" or "credit_note"
+    next_number = models.PositiveBigIntegerField(default=1)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "code"], name="number_series_unique_code")]
+
+
+class Invoice(TenantOwned):
+    kind = models.CharField(_("kind"), max_length=20, choices=InvoiceKind.choices, default=InvoiceKind.INVOICE)
+    status = models.CharField(_("status"), max_length=20, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="invoices", null=True, blank=True)
+    period_start = models.DateField(_("period from"), null=True, blank=True)
+    period_end = models.DateField(_("period to (inclusive)"), null=True, blank=True)
+    series = models.CharField(max_length=20, blank=True)  # the number series it was numbered in
+    number = models.PositiveBigIntegerField(_("number"), null=True, blank=True)
+    issue_date = models.DateField(_("issue date"), null=True, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    kid = models.CharField(_("KID"), max_length=25, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, default="NOK")
+    net = models.DecimalField(_("net"), max_digits=14, decimal_places=2, default=0)
+    vat = models.DecimalField(_("VAT"), max_digits=14, decimal_places=2, default=0)
+    total = models.DecimalField(_("total"), max_digits=14, decimal_places=2, default=0)
+    buyer_reference = models.CharField(_("buyer reference"), max_length=100, blank=True)
+    credited_invoice = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_notes"
+    )
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    document = models.JSONField(_("document as issued"), default=dict, blank=True)
+    paid_amount = models.DecimalField(_("paid"), max_digits=14, decimal_places=2, default=0)
+    credited_amount = models.DecimalField(_("credited"), max_digits=14, decimal_places=2, default=0)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    billing_run_date = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-issue_date", "-number", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "period_start"],
+                condition=Q(kind="invoice"),
+                name="invoice_once_per_contract_period",
+            ),
+            models.UniqueConstraint(fields=["tenant", "series", "number"], name="invoice_unique_number"),
+            models.CheckConstraint(
+                condition=Q(status="draft", number__isnull=True) | (~Q(status="draft") & Q(number__isnull=False)),
+                name="invoice_number_iff_issued",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "status"], name="invoice_tenant_status"),
+            models.Index(fields=["tenant", "customer"], name="invoice_tenant_customer"),
+        ]
+
+    def __str__(self) -> str:
+        label = "Kreditnota" if self.kind == InvoiceKind.CREDIT_NOTE else "Faktura"
+        return f"{label} {self.number if self.number is not None else '(utkast)'}"
+
+    @property
+    def is_issued(self) -> bool:
+        return self.status != InvoiceStatus.DRAFT
+
+    @property
+    def outstanding(self):
+        return self.total - self.credited_amount - self.paid_amount
+
+
+class InvoiceLine(TenantOwned):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField(default=1)
+    code = models.CharField(max_length=60, blank=True)
+    description = models.CharField(_("description"), max_length=300)
+    description_en = models.CharField(max_length=300, blank=True)
+    explanation_nb = models.TextField(blank=True)
+    explanation_en = models.TextField(blank=True)
+    quantity = models.DecimalField(max_digits=14, decimal_places=4, default=1)
+    unit_code = models.CharField(max_length=5, default="EA")
+    unit_price = models.DecimalField(max_digits=14, decimal_places=2)
+    net = models.DecimalField(max_digits=14, decimal_places=2)
+    vat_category = models.CharField(max_length=3, default="S")
+    vat_rate = models.DecimalField(max_digits=5, decimal_places=2, default=25)
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["invoice", "position", "id"]
+
+
+class Payment(TenantOwned):
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    paid_on = models.DateField(_("paid on"))
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    recorded_by = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["invoice", "paid_on", "id"]
+
+
+class BillingRunStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+
+
+class BillingRun(TenantOwned):
+    """Progress of the billing run for one tenant and date; a run after a crash resumes after
+    ``last_contract_id``. Concurrent runs take this row ``FOR UPDATE`` per chunk, so they take turns."""
+
+    as_of = models.DateField()
+    status = models.CharField(max_length=10, choices=BillingRunStatus.choices, default=BillingRunStatus.RUNNING)
+    last_contract_id = models.BigIntegerField(default=0)
+    contracts_seen = models.PositiveIntegerField(default=0)
+    invoices_issued = models.PositiveIntegerField(default=0)
+    problems = models.JSONField(default=list, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-as_of"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "as_of"], name="billing_run_one_per_date")]

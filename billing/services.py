@@ -1,0 +1,388 @@
+"""Invoice services: the only writers of invoices, credit notes and payments (issue 5, RULES §1, §10).
+
+Each validates fully first (``ValidationError`` with a message per field, nothing written), runs in one
+transaction and writes an audit row. Issuing numbers the invoice inside that transaction
+(:mod:`billing.numbering`); after issue PostgreSQL refuses any change but status and amounts paid or
+credited (see the immutability migration).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from billing import numbering
+from billing.document import DocumentLine, InvoiceDocument, Party, VatBreakdown, vat_breakdown
+from billing.generator import ProposedInvoice
+from billing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Payment
+from pricing.engine.money import ZERO, round_money
+from tenants import audit
+from tenants.audit import Actor
+from tenants.models import Customer, Tenant
+from tenants.tenancy import require_tenant
+
+PAYABLE = (InvoiceStatus.ISSUED, InvoiceStatus.SENT, InvoiceStatus.PARTLY_PAID, InvoiceStatus.OVERDUE)
+
+
+# ---------------------------------------------------------------- documents
+
+
+def _seller(tenant: Tenant) -> Party:
+    return Party(
+        name=tenant.name,
+        org_number=tenant.org_number,
+        country=tenant.country or "NO",
+        address_line=tenant.address_line,
+        postal_code=tenant.postal_code,
+        city=tenant.city,
+        vat_registered=tenant.mva_registered,
+        in_foretaksregisteret=tenant.in_foretaksregisteret,
+        peppol_id=tenant.peppol_id,
+        email=tenant.email,
+        bank_account=tenant.bank_account,
+    )
+
+
+def _buyer(customer: Customer) -> Party:
+    return Party(
+        name=customer.name,
+        org_number=customer.org_number,
+        country=customer.country or "NO",
+        address_line=customer.address_line,
+        postal_code=customer.postal_code,
+        city=customer.city,
+        peppol_id=customer.peppol_endpoint,
+        email=customer.invoice_email,
+    )
+
+
+def _document_line(line: InvoiceLine, number: int) -> DocumentLine:
+    return DocumentLine(
+        number=number,
+        description=line.description,
+        explanation=line.explanation_nb,
+        explanation_en=line.explanation_en,
+        quantity=line.quantity,
+        unit_code=line.unit_code,
+        unit_price=line.unit_price,
+        net=line.net,
+        vat_category=line.vat_category,
+        vat_rate=line.vat_rate,
+        period_start=line.period_start,
+        period_end=line.period_end,
+    )
+
+
+def build_document(invoice: Invoice) -> InvoiceDocument:
+    """The document from the rows as they are now (the seller as the tenant is now)."""
+    lines = tuple(_document_line(line, i) for i, line in enumerate(invoice.lines.all(), start=1))
+    tenant = Tenant.objects.get(pk=invoice.tenant_id)
+    terms_days = (invoice.due_date - invoice.issue_date).days if invoice.due_date and invoice.issue_date else None
+    credited = invoice.credited_invoice
+    return InvoiceDocument(
+        kind=invoice.kind,
+        number=str(invoice.number) if invoice.number is not None else "",
+        issue_date=invoice.issue_date,
+        due_date=invoice.due_date,
+        currency=invoice.currency,
+        seller=_seller(tenant),
+        buyer=_buyer(invoice.customer),
+        buyer_reference=invoice.buyer_reference,
+        kid=invoice.kid,
+        lines=lines,
+        period_start=invoice.period_start,
+        period_end=invoice.period_end,
+        order_reference=invoice.contract.reference if invoice.contract_id else "",
+        note=invoice.reason,
+        payment_terms=f"{terms_days} dager netto" if terms_days is not None else "",
+        credited_number=str(credited.number) if credited and credited.number is not None else "",
+        credited_issue_date=credited.issue_date if credited else None,
+        vat_breakdown=vat_breakdown(lines),
+    )
+
+
+def _json(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json(v) for v in value]
+    return value
+
+
+def document_snapshot(document: InvoiceDocument) -> dict:
+    return _json(dataclasses.asdict(document))
+
+
+def _revive(cls, data: dict, **nested):
+    out = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data or f.name in nested:
+            continue
+        value = data[f.name]
+        kind = str(f.type)
+        if value is not None and "Decimal" in kind:
+            value = Decimal(value)
+        elif value is not None and "dt.date" in kind:
+            value = dt.date.fromisoformat(value)
+        out[f.name] = value
+    return cls(**out, **nested)
+
+
+def document_from_snapshot(data: dict) -> InvoiceDocument:
+    return _revive(
+        InvoiceDocument,
+        data,
+        seller=Party(**data["seller"]),
+        buyer=Party(**data["buyer"]),
+        lines=tuple(_revive(DocumentLine, line) for line in data["lines"]),
+        vat_breakdown=tuple(_revive(VatBreakdown, v) for v in data["vat_breakdown"]),
+    )
+
+
+def invoice_document(invoice: Invoice) -> InvoiceDocument:
+    """The invoice or credit note as the PDF and EHF render it: as issued (the stored snapshot), or a
+    draft's preview from its rows."""
+    if invoice.document:
+        return document_from_snapshot(invoice.document)
+    return build_document(invoice)
+
+
+# ---------------------------------------------------------------- drafts and issue
+
+
+@transaction.atomic
+def invoice_draft_create(
+    *, actor: Actor, proposal: ProposedInvoice, billing_run_date: dt.date | None = None
+) -> Invoice:
+    """A draft invoice with the proposal's lines (no number yet)."""
+    invoice = Invoice.objects.create(
+        kind=InvoiceKind.INVOICE,
+        customer_id=proposal.customer_id,
+        contract_id=proposal.contract_id,
+        period_start=proposal.period.start,
+        period_end=proposal.period.end,
+        currency=proposal.currency,
+        buyer_reference=proposal.buyer_reference,
+        billing_run_date=billing_run_date,
+    )
+    InvoiceLine.objects.bulk_create(
+        [
+            InvoiceLine(
+                invoice=invoice,
+                tenant_id=invoice.tenant_id,
+                position=i,
+                code=line.code,
+                description=line.description[:300],
+                description_en=line.description_en[:300],
+                explanation_nb=line.explanation_nb,
+                explanation_en=line.explanation_en,
+                quantity=line.quantity,
+                unit_code=line.unit_code,
+                unit_price=line.unit_price,
+                net=line.net,
+                vat_category=line.vat_category,
+                vat_rate=line.vat_rate,
+                period_start=line.period_start,
+                period_end=line.period_end,
+            )
+            for i, line in enumerate(proposal.lines, start=1)
+        ]
+    )
+    audit.record(actor, "invoice.draft", invoice, after=audit.snapshot(invoice))
+    return invoice
+
+
+def _locked(invoice: Invoice) -> Invoice:
+    Invoice.objects.select_for_update().filter(pk=invoice.pk).values_list("pk").get()
+    return Invoice.objects.select_related("customer", "contract", "credited_invoice").get(pk=invoice.pk)
+
+
+@transaction.atomic
+def invoice_issue(*, actor: Actor, invoice: Invoice, on: dt.date) -> Invoice:
+    """Number the draft (gap-free, in this transaction), set KID, due date and totals, store the document."""
+    invoice = _locked(invoice)
+    if invoice.status != InvoiceStatus.DRAFT:
+        raise ValidationError({"status": _("Only a draft can be issued; this one is already issued.")})
+    lines = list(invoice.lines.all())
+    if not lines:
+        raise ValidationError({"lines": _("An invoice without lines cannot be issued.")})
+    tenant = require_tenant()
+    settings = numbering.settings_for_tenant()
+    before = audit.snapshot(invoice)
+    breakdown = vat_breakdown([_document_line(line, i) for i, line in enumerate(lines, start=1)])
+    net = sum((line.net for line in lines), ZERO)
+    vat = sum((v.tax for v in breakdown), ZERO)
+    invoice.series = numbering.series_for(invoice.kind, settings)
+    invoice.number = numbering.take_number(invoice.series)
+    invoice.issue_date = on
+    if invoice.kind == InvoiceKind.INVOICE:
+        invoice.due_date = on + dt.timedelta(days=tenant.payment_terms_days or 30)
+        invoice.kid = numbering.kid_for(invoice.number, settings.kid_method)
+    invoice.net, invoice.vat, invoice.total = net, vat, net + vat
+    invoice.status = InvoiceStatus.ISSUED
+    invoice.document = document_snapshot(build_document(invoice))
+    invoice.save()
+    audit.record(actor, f"{invoice.kind}.issue", invoice, before=before, after=audit.snapshot(invoice))
+    return invoice
+
+
+# ---------------------------------------------------------------- credit notes
+
+
+def _amount(value, field: str) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise ValidationError({field: _("Give the amount as a number, e.g. 1000.00.")}) from exc
+    if not amount.is_finite() or amount <= 0:
+        raise ValidationError({field: _("The amount must be more than zero.")})
+    if amount != round_money(amount):
+        raise ValidationError({field: _("Give the amount in kroner and øre (at most two decimals).")})
+    return amount
+
+
+@transaction.atomic
+def credit_note_create(*, actor: Actor, invoice: Invoice, on: dt.date, reason: str, net_amount=None) -> Invoice:
+    """A credit note referencing ``invoice``: in full (``net_amount`` None: every line) or in part (a net
+    amount before VAT, at the invoice's VAT rate). Issued and numbered at once; the invoice is unchanged
+    but for the amount credited (and its status when fully credited)."""
+    invoice = _locked(invoice)
+    errors = {}
+    if invoice.kind != InvoiceKind.INVOICE:
+        errors["invoice"] = _("A credit note corrects an invoice, not another credit note.")
+    elif invoice.status == InvoiceStatus.DRAFT:
+        errors["invoice"] = _("A draft is not credited; change or delete it instead.")
+    elif invoice.status == InvoiceStatus.CREDITED:
+        errors["invoice"] = _("This invoice is already credited in full.")
+    if not (reason or "").strip():
+        errors["reason"] = _("Say why the invoice is credited.")
+    if errors:
+        raise ValidationError(errors)
+    lines = list(invoice.lines.all())
+    remaining = invoice.total - invoice.credited_amount
+    if net_amount in (None, ""):
+        if invoice.credited_amount:
+            raise ValidationError(
+                {"net_amount": _("Part of this invoice is already credited; give the amount to credit.")}
+            )
+        credit_lines = [
+            InvoiceLine(
+                position=line.position,
+                code=line.code,
+                description=line.description,
+                description_en=line.description_en,
+                explanation_nb=line.explanation_nb,
+                explanation_en=line.explanation_en,
+                quantity=line.quantity,
+                unit_code=line.unit_code,
+                unit_price=line.unit_price,
+                net=line.net,
+                vat_category=line.vat_category,
+                vat_rate=line.vat_rate,
+                period_start=line.period_start,
+                period_end=line.period_end,
+            )
+            for line in lines
+        ]
+    else:
+        amount = _amount(net_amount, "net_amount")
+        categories = {(line.vat_category, line.vat_rate) for line in lines}
+        if len(categories) != 1:
+            raise ValidationError({"net_amount": _("This invoice has several VAT rates; credit it in full.")})
+        category, rate = categories.pop()
+        number = invoice.number
+        credit_lines = [
+            InvoiceLine(
+                position=1,
+                code="credit",
+                description=f"Kreditering av faktura {number}",
+                description_en=f"Credit of invoice {number}",
+                explanation_nb=reason.strip(),
+                explanation_en=reason.strip(),
+                quantity=Decimal("1"),
+                unit_code="EA",
+                unit_price=amount,
+                net=amount,
+                vat_category=category,
+                vat_rate=rate,
+                period_start=invoice.period_start,
+                period_end=invoice.period_end,
+            )
+        ]
+    credit_breakdown = vat_breakdown([_document_line(line, 1) for line in credit_lines])
+    credit_total = sum((line.net for line in credit_lines), ZERO) + sum((v.tax for v in credit_breakdown), ZERO)
+    if credit_total > remaining:
+        raise ValidationError(
+            {
+                "net_amount": _("You cannot credit more than what remains of the invoice: %(r)s incl. VAT.")
+                % {"r": remaining}
+            }
+        )
+    note = Invoice.objects.create(
+        kind=InvoiceKind.CREDIT_NOTE,
+        customer=invoice.customer,
+        contract=invoice.contract,
+        period_start=invoice.period_start,
+        period_end=invoice.period_end,
+        currency=invoice.currency,
+        buyer_reference=invoice.buyer_reference,
+        credited_invoice=invoice,
+        reason=reason.strip()[:300],
+    )
+    for line in credit_lines:
+        line.invoice = note
+        line.tenant_id = note.tenant_id
+    InvoiceLine.objects.bulk_create(credit_lines)
+    audit.record(actor, "credit_note.draft", note, after=audit.snapshot(note))
+    note = invoice_issue(actor=actor, invoice=note, on=on)
+    before = audit.snapshot(invoice)
+    invoice.credited_amount += note.total
+    if invoice.credited_amount >= invoice.total:
+        invoice.status = InvoiceStatus.CREDITED
+    elif invoice.paid_amount and invoice.paid_amount >= invoice.total - invoice.credited_amount:
+        invoice.status = InvoiceStatus.PAID
+    invoice.save(update_fields=["credited_amount", "status"])
+    audit.record(actor, "invoice.credit", invoice, before=before, after=audit.snapshot(invoice))
+    return note
+
+
+# ---------------------------------------------------------------- payments
+
+
+@transaction.atomic
+def payment_register(*, actor: Actor, invoice: Invoice, amount, paid_on: dt.date, reference: str = "") -> Payment:
+    """Record a payment; the invoice becomes partly paid or paid."""
+    invoice = _locked(invoice)
+    if invoice.kind != InvoiceKind.INVOICE:
+        raise ValidationError({"invoice": _("Payments are registered against invoices, not credit notes.")})
+    if invoice.status == InvoiceStatus.CREDITED:
+        raise ValidationError({"invoice": _("This invoice is credited; it cannot be paid.")})
+    if invoice.status not in PAYABLE:
+        raise ValidationError({"invoice": _("Only an issued, unpaid invoice can be paid.")})
+    value = _amount(amount, "amount")
+    if not isinstance(paid_on, dt.date):
+        raise ValidationError({"paid_on": _("Give the payment date (YYYY-MM-DD).")})
+    outstanding = invoice.total - invoice.credited_amount - invoice.paid_amount
+    if value > outstanding:
+        raise ValidationError(
+            {"amount": _("The payment is more than what is outstanding: %(o)s.") % {"o": outstanding}}
+        )
+    payment = Payment.objects.create(
+        invoice=invoice, amount=value, paid_on=paid_on, reference=(reference or "")[:100], recorded_by=actor.label[:200]
+    )
+    before = audit.snapshot(invoice)
+    invoice.paid_amount += value
+    invoice.status = InvoiceStatus.PAID if value == outstanding else InvoiceStatus.PARTLY_PAID
+    invoice.save(update_fields=["paid_amount", "status"])
+    audit.record(actor, "payment.register", payment, after=audit.snapshot(payment))
+    audit.record(actor, "invoice.payment", invoice, before=before, after=audit.snapshot(invoice))
+    return payment
