@@ -7,6 +7,7 @@ spaces in amounts such as 26 292,00) is collapsed to single spaces before compar
 import dataclasses
 import datetime as dt
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -96,8 +97,10 @@ def squash(text: str) -> str:
 
 
 def pdf_text(pdf: bytes) -> str:
-    if shutil.which("pdftotext") is None:  # pragma: no cover - poppler-utils is installed on this machine and CI
-        pytest.skip("pdftotext (poppler-utils) is not installed")
+    if shutil.which("pdftotext") is None:  # bin/setup --browser installs poppler-utils
+        if os.environ.get("CI"):
+            pytest.fail("CI must have pdftotext (poppler-utils): bin/setup --browser installs it")
+        pytest.skip("pdftotext (poppler-utils) is not installed; run bin/setup --browser")
     out = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True)
     return squash(out.stdout.decode("utf-8"))
 
