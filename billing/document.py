@@ -15,7 +15,8 @@ from pricing.engine.money import ZERO, round_money
 # UNCL5305 VAT categories used here: S standard (25 %), E exempt, AE reverse charge (buyer abroad).
 VAT_CATEGORY_BY_TREATMENT = {"no_25": "S", "exempt": "E", "reverse_charge": "AE"}
 EXEMPTION_REASONS = {
-    "E": ("VATEX-EU-O", "Fritatt for merverdiavgift"),
+    # No VATEX code: Peppol reserves VATEX-EU-O for category O (rule P0105); the reason text is enough (BR-E-10).
+    "E": ("", "Fritatt for merverdiavgift"),
     "AE": ("VATEX-EU-AE", "Omvendt avgiftsplikt (reverse charge)"),
 }
 
