@@ -11,4 +11,9 @@ BEAT_SCHEDULE = {
         "task": "contracts.tasks.run_all_jobs",
         "schedule": crontab(hour=1, minute=15),
     },
+    "billing-run-nightly": {
+        # after the contract jobs, so renewals and ends of the day are in before invoicing
+        "task": "billing.tasks.billing_run",
+        "schedule": crontab(hour=3, minute=0),
+    },
 }

@@ -63,3 +63,16 @@ def test_a_celery_task_never_leaves_a_tenant_behind(tenant_a):
     task_postrun.send(sender=None, task_id="x", task=None)
     assert tenancy.current_tenant() is None
     assert tenancy.db_tenant_setting() == ""
+
+
+def test_every_periodic_job_is_a_registered_task():
+    from config.beat import BEAT_SCHEDULE
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    assert {entry["task"] for entry in BEAT_SCHEDULE.values()} <= set(app.tasks)
+    assert {entry["task"] for entry in BEAT_SCHEDULE.values()} == {
+        "tenants.tasks.customers_reverify_all",
+        "contracts.tasks.run_all_jobs",
+        "billing.tasks.billing_run",
+    }
