@@ -10,8 +10,6 @@ from contracts import lifecycle, notify, services, terms
 from contracts.models import Contract
 from tenants.audit import Actor
 
-REMINDER_DAYS_BEFORE_DEADLINE = 30
-
 
 def _actor(job: str, on: dt.date) -> Actor:
     return Actor.job(f"{job} {on.isoformat()}")
@@ -50,7 +48,7 @@ def notice_reminders(on: dt.date) -> int:
     once per term: a replay that skipped days still sends it)."""
     sent = 0
     window_start = on
-    window_end = on + dt.timedelta(days=REMINDER_DAYS_BEFORE_DEADLINE)
+    window_end = on + dt.timedelta(days=terms.NOTICE_REMINDER_DAYS)
     for contract in Contract.objects.filter(
         state=lifecycle.ACTIVE,
         notice_deadline__gte=window_start,

@@ -173,6 +173,14 @@ def term_end(start: dt.date, period: Period) -> dt.date:
     return period.after(start)
 
 
+NOTICE_REMINDER_DAYS = 30  # customer and vendor are reminded this many days before the last day for notice
+
+
+def notice_reminder_date(deadline: dt.date) -> dt.date:
+    """When the reminder before the last day for notice is due."""
+    return deadline - dt.timedelta(days=NOTICE_REMINDER_DAYS)
+
+
 def notice_deadline(end: dt.date, notice: Period) -> dt.date:
     """The last day a notice can be received to end the term at ``end``: ``end − notice − 1 day``."""
     return notice.before(end) - DAY

@@ -492,7 +492,7 @@ def _due_dates(after: dt.date) -> list[dt.date]:
             if day:
                 dates.add(day)
         if c.notice_deadline:
-            dates.add(c.notice_deadline - dt.timedelta(days=jobs.REMINDER_DAYS_BEFORE_DEADLINE))
+            dates.add(terms.notice_reminder_date(c.notice_deadline))
         if c.state == lifecycle.PAUSED and c.paused_on:
             dates.update(day for day, _kind in terms.pause_timeline(c.paused_on).notices)
     return sorted(day for day in dates if day > after)
