@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from catalog.models import HourlyService
 from contracts.models import Contract
 from tenants.models import Customer, TenantOwned
 
@@ -89,6 +90,9 @@ class Invoice(TenantOwned):
     credited_amount = models.DecimalField(_("credited"), max_digits=14, decimal_places=2, default=0)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     billing_run_date = models.DateField(null=True, blank=True)
+    # A supplementary invoice carries only one-off charges (an amendment's charge, hours) outside the
+    # contract's period invoices; it is not bound by the once-per-period constraint.
+    supplementary = models.BooleanField(_("supplementary"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -96,7 +100,7 @@ class Invoice(TenantOwned):
         constraints = [
             models.UniqueConstraint(
                 fields=["contract", "period_start"],
-                condition=Q(kind="invoice"),
+                condition=Q(kind="invoice", supplementary=False),
                 name="invoice_once_per_contract_period",
             ),
             models.UniqueConstraint(fields=["tenant", "series", "number"], name="invoice_unique_number"),
@@ -177,3 +181,126 @@ class BillingRun(TenantOwned):
     class Meta:
         ordering = ["-as_of"]
         constraints = [models.UniqueConstraint(fields=["tenant", "as_of"], name="billing_run_one_per_date")]
+
+
+class FileFormat(models.TextChoices):
+    PDF = "pdf", "PDF"
+    EHF = "ehf", "EHF (Peppol BIS Billing 3.0)"
+
+
+class InvoiceFile(TenantOwned):
+    """A rendered document of an issued invoice or credit note, stored once with its SHA-256.
+
+    PostgreSQL refuses UPDATE and DELETE of these rows (``0003`` migration): what was sent stays what
+    was sent. ``language`` is the PDF's language; an EHF has ``""``.
+    """
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="files")
+    format = models.CharField(_("format"), max_length=5, choices=FileFormat.choices)
+    language = models.CharField(_("language"), max_length=5, blank=True)
+    content = models.BinaryField()
+    sha256 = models.CharField("SHA-256", max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["invoice", "format", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "format", "language"], name="invoice_file_once"),
+        ]
+
+
+class DeliveryChannel(models.TextChoices):
+    EHF = "ehf", _("EHF via Peppol")
+    EMAIL = "email", _("PDF by e-mail")
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed (will be retried)")
+    GAVE_UP = "gave_up", _("Failed (no more retries)")
+
+
+class Delivery(TenantOwned):
+    """The outbox: one row per attempt to get an issued invoice or credit note to the customer.
+
+    A delivery is tried until sent or out of retries (``attempts``, ``next_attempt_at``); the last error
+    is kept for staff to see. At most one open (pending or failed) delivery per invoice.
+    """
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="deliveries")
+    channel = models.CharField(_("channel"), max_length=10, choices=DeliveryChannel.choices)
+    recipient = models.CharField(_("recipient"), max_length=254)  # Peppol id (0192:…) or e-mail address(es)
+    status = models.CharField(
+        _("status"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    external_id = models.CharField(_("message id"), max_length=200, blank=True)  # the access point's id
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice"],
+                condition=Q(status__in=["pending", "failed"]),
+                name="delivery_one_open_per_invoice",
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "status", "next_attempt_at"], name="delivery_due")]
+
+
+class TimeEntry(TenantOwned):
+    """Billable time on a contract (RULES §4: hours at the service's rate, travel hours at its travel
+    share, expenses at cost), billed on the contract's next invoice (``invoice`` set then, never again)."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="time_entries")
+    service = models.ForeignKey(HourlyService, on_delete=models.PROTECT, related_name="time_entries")
+    worked_on = models.DateField(_("date"))
+    hours = models.DecimalField(_("hours"), max_digits=8, decimal_places=2, default=0)
+    travel_hours = models.DecimalField(_("travel hours"), max_digits=8, decimal_places=2, default=0)
+    expenses = models.DecimalField(_("expenses"), max_digits=12, decimal_places=2, default=0)
+    expenses_description = models.CharField(_("expenses, what"), max_length=200, blank=True)
+    description = models.CharField(_("description"), max_length=300)
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="time_entries")
+    recorded_by = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-worked_on", "-id"]
+        verbose_name_plural = "time entries"
+        indexes = [models.Index(fields=["tenant", "contract", "invoice"], name="time_entry_unbilled")]
+
+
+class Charge(TenantOwned):
+    """A one-off amount for a contract's next invoice: an amendment's supplementary charge (positive) or
+    credit (negative) for the rest of a period, as the plan's proration says, or a manual charge.
+
+    Billed once (``invoice`` set in the issuing transaction); a charge due when no period invoice is due
+    goes on a supplementary invoice of its own.
+    """
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="charges")
+    source = models.CharField(max_length=20, default="amendment")  # amendment | manual
+    priced_on = models.ForeignKey(
+        "contracts.PricedOn", on_delete=models.PROTECT, null=True, blank=True, related_name="charges"
+    )
+    due_on = models.DateField(_("to invoice on"))
+    code = models.CharField(max_length=60, blank=True)
+    description = models.CharField(_("description"), max_length=300)
+    description_en = models.CharField(max_length=300, blank=True)
+    explanation_nb = models.TextField(blank=True)
+    explanation_en = models.TextField(blank=True)
+    net = models.DecimalField(_("net"), max_digits=14, decimal_places=2)
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="charges")
+    created_by = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        indexes = [models.Index(fields=["tenant", "contract", "invoice"], name="charge_unbilled")]

@@ -17,9 +17,19 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from billing import numbering
-from billing.document import DocumentLine, InvoiceDocument, Party, VatBreakdown, vat_breakdown
-from billing.generator import ProposedInvoice
-from billing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Payment
+from billing.document import (
+    VAT_CATEGORY_BY_TREATMENT,
+    DocumentLine,
+    InvoiceDocument,
+    Party,
+    VatBreakdown,
+    vat_breakdown,
+)
+from billing.generator import VAT_RATE_BY_CATEGORY, ProposedInvoice
+from billing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Payment, TimeEntry
+from catalog.models import HourlyService
+from contracts import lifecycle
+from contracts.models import Contract
 from pricing.engine.money import ZERO, round_money
 from tenants import audit
 from tenants.audit import Actor
@@ -386,3 +396,172 @@ def payment_register(*, actor: Actor, invoice: Invoice, amount, paid_on: dt.date
     audit.record(actor, "payment.register", payment, after=audit.snapshot(payment))
     audit.record(actor, "invoice.payment", invoice, before=before, after=audit.snapshot(invoice))
     return payment
+
+
+# ---------------------------------------------------------------- manual drafts
+
+
+def _decimal(value, field: str, *, allow_negative: bool = False, places: int = 2) -> Decimal:
+    try:
+        number = Decimal(str(value).strip().replace(",", "."))
+    except (InvalidOperation, ValueError) as exc:
+        raise ValidationError({field: _("Give a number, e.g. 1000.00.")}) from exc
+    if not number.is_finite():
+        raise ValidationError({field: _("Give a number, e.g. 1000.00.")})
+    if number < 0 and not allow_negative:
+        raise ValidationError({field: _("The number cannot be negative.")})
+    if number != number.quantize(Decimal(1).scaleb(-places)):
+        raise ValidationError({field: _("At most %(n)s decimals.") % {"n": places}})
+    if abs(number) >= Decimal("1e11"):
+        raise ValidationError({field: _("The number is too large.")})
+    return number
+
+
+@transaction.atomic
+def invoice_manual_draft_create(
+    *,
+    actor: Actor,
+    customer: Customer,
+    lines: list[dict],
+    contract: Contract | None = None,
+    buyer_reference: str = "",
+    reason: str = "",
+) -> Invoice:
+    """A draft invoice typed by staff (a one-off sale): each line ``{"description", "quantity",
+    "unit_price", "explanation"?, "description_en"?, "explanation_en"?}``; net = quantity × unit price
+    rounded once; VAT from the customer's treatment. A supplementary invoice (outside the periods)."""
+    if contract is not None and contract.customer_id != customer.pk:
+        raise ValidationError({"contract": _("The contract belongs to another customer.")})
+    if not lines:
+        raise ValidationError({"lines": _("Add at least one line.")})
+    category = VAT_CATEGORY_BY_TREATMENT[customer.vat_treatment]
+    rows, errors = [], {}
+    for i, line in enumerate(lines, start=1):
+        try:
+            if not isinstance(line, dict):
+                raise ValidationError({"line": _("Each line is an object with description, quantity and unit_price.")})
+            description = str(line.get("description") or "").strip()
+            if not description:
+                raise ValidationError({"description": _("Say what the line is for.")})
+            quantity = _decimal(line.get("quantity", 1), "quantity", places=4)
+            if quantity == 0:
+                raise ValidationError({"quantity": _("The quantity cannot be zero.")})
+            unit_price = _decimal(line.get("unit_price"), "unit_price")
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                errors[f"lines[{i}].{field}"] = messages
+            continue
+        net = round_money(quantity * unit_price)
+        worked = f"{quantity.normalize():f} × {unit_price} = {net}"
+        rows.append(
+            InvoiceLine(
+                position=i,
+                code=str(line.get("code") or "manual")[:60],
+                description=description[:300],
+                description_en=str(line.get("description_en") or description)[:300],
+                explanation_nb=str(line.get("explanation") or worked),
+                explanation_en=str(line.get("explanation_en") or line.get("explanation") or worked),
+                quantity=quantity,
+                unit_code="EA",
+                unit_price=unit_price,
+                net=net,
+                vat_category=category,
+                vat_rate=VAT_RATE_BY_CATEGORY[category],
+            )
+        )
+    if errors:
+        raise ValidationError(errors)
+    invoice = Invoice.objects.create(
+        kind=InvoiceKind.INVOICE,
+        customer=customer,
+        contract=contract,
+        supplementary=True,
+        buyer_reference=(buyer_reference or customer.invoice_reference or "")[:100],
+        reason=(reason or "")[:300],
+    )
+    for row in rows:
+        row.invoice = invoice
+        row.tenant_id = invoice.tenant_id
+    InvoiceLine.objects.bulk_create(rows)
+    audit.record(actor, "invoice.draft", invoice, after=audit.snapshot(invoice))
+    return invoice
+
+
+@transaction.atomic
+def invoice_draft_delete(*, actor: Actor, invoice: Invoice) -> None:
+    """Delete a draft (an issued invoice is never deleted: credit it)."""
+    invoice = _locked(invoice)
+    if invoice.status != InvoiceStatus.DRAFT:
+        raise ValidationError({"status": _("An issued invoice is never deleted; credit it instead.")})
+    before = audit.snapshot(invoice)
+    audit.record(actor, "invoice.draft_delete", invoice, before=before)
+    TimeEntry.objects.filter(invoice=invoice).update(invoice=None)
+    invoice.charges.update(invoice=None)
+    invoice.lines.all().delete()
+    invoice.delete()
+
+
+# ---------------------------------------------------------------- time entries
+
+TIME_ENTRY_OPEN_STATES = lifecycle.OPEN
+
+
+@transaction.atomic
+def time_entry_create(
+    *,
+    actor: Actor,
+    contract: Contract,
+    service: HourlyService,
+    worked_on: dt.date,
+    description: str,
+    hours=0,
+    travel_hours=0,
+    expenses=0,
+    expenses_description: str = "",
+) -> TimeEntry:
+    """Record billable time on a contract; it is billed on the contract's next invoice."""
+    errors: dict[str, list[str]] = {}
+    values = {}
+    for field, value in (("hours", hours), ("travel_hours", travel_hours), ("expenses", expenses)):
+        try:
+            values[field] = _decimal(value if value not in (None, "") else 0, field)
+        except ValidationError as error:
+            errors.update(error.message_dict)
+    if not errors:
+        if values["hours"] > 1000 or values["travel_hours"] > 1000:
+            errors["hours"] = [_("At most 1000 hours in one entry.")]
+        elif not any(values.values()):
+            errors["hours"] = [_("Give hours, travel hours or expenses.")]
+    if not (description or "").strip():
+        errors["description"] = [_("Say what the time was spent on.")]
+    if not isinstance(worked_on, dt.date):
+        errors["worked_on"] = [_("Give the date (YYYY-MM-DD).")]
+    if not service.is_active:
+        errors["service"] = [_("This hourly service is no longer active.")]
+    if contract.state not in lifecycle.OPEN:
+        errors["contract"] = [_("Time cannot be recorded on an ended contract.")]
+    if values.get("expenses") and not (expenses_description or "").strip():
+        errors["expenses_description"] = [_("Say what the expenses were for (e.g. travel at state rates).")]
+    if errors:
+        raise ValidationError(errors)
+    entry = TimeEntry.objects.create(
+        contract=contract,
+        service=service,
+        worked_on=worked_on,
+        description=description.strip()[:300],
+        expenses_description=(expenses_description or "").strip()[:200],
+        recorded_by=actor.label[:200],
+        **values,
+    )
+    audit.record(actor, "time_entry.create", entry, after=audit.snapshot(entry))
+    return entry
+
+
+@transaction.atomic
+def time_entry_delete(*, actor: Actor, entry: TimeEntry) -> None:
+    """Delete a time entry not yet billed (a billed one is corrected by a credit note)."""
+    entry = TimeEntry.objects.select_for_update().get(pk=entry.pk)
+    if entry.invoice_id is not None:
+        raise ValidationError({"invoice": _("This time is already invoiced; credit the invoice instead.")})
+    audit.record(actor, "time_entry.delete", entry, before=audit.snapshot(entry))
+    entry.delete()

@@ -49,6 +49,14 @@ PERMISSIONS: dict[str, tuple[str, frozenset[str]]] = {
     "contract.notice": (_("Give or record notice on a contract"), frozenset({OWNER, ADMIN, SALES})),
     "trial.manage": (_("Extend, convert and reactivate trials"), frozenset({OWNER, ADMIN, SALES, SUPPORT})),
     "onboarding.tick": (_("Tick onboarding steps (activated in Feide)"), frozenset({OWNER, ADMIN, SALES, SUPPORT})),
+    "invoice.view": (_("See invoices, credit notes, payments and deliveries"), ALL),
+    "invoice.edit": (
+        _("Create and issue invoices, credit them, and start the billing run"),
+        frozenset({OWNER, ADMIN, FINANCE}),
+    ),
+    "payment.register": (_("Register payments"), frozenset({OWNER, ADMIN, FINANCE})),
+    "delivery.manage": (_("Send and resend invoices (EHF, e-mail)"), frozenset({OWNER, ADMIN, FINANCE})),
+    "time.record": (_("Record billable hours and expenses"), frozenset({OWNER, ADMIN, FINANCE, SUPPORT})),
 }
 
 
