@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import RegexValidator
 from django.db import models
@@ -326,3 +328,40 @@ class AuditEvent(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_type}#{self.object_id}"
+
+
+IDEMPOTENCY_TTL_HOURS = 24
+
+
+class IdempotencyRecordManager(TenantManager):
+    def purge_expired(self, now=None) -> int:
+        """Delete the current tenant's records older than 24 h (a record past that is ignored anyway)."""
+        cutoff = (now or timezone.now()) - dt.timedelta(hours=IDEMPOTENCY_TTL_HOURS)
+        return self.filter(created_at__lt=cutoff).delete()[0]
+
+
+class IdempotencyRecord(TenantOwned):
+    """A POST sent with an ``Idempotency-Key`` header (see tenants/idempotency.py): per tenant, API key and
+    key, the request's fingerprint and, once done, the response to replay. Kept 24 hours."""
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)  # SHA-256 of method, path and body
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)  # None while in progress
+    content_type = models.CharField(max_length=100, blank=True)
+    body = models.BinaryField(default=b"")
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = IdempotencyRecordManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "api_key", "key"], name="idempotency_key_once"),
+        ]
+        indexes = [models.Index(fields=["tenant", "api_key", "created_at"], name="idempotency_expiry")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} [{self.key}]"
