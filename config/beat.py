@@ -16,4 +16,18 @@ BEAT_SCHEDULE = {
         "task": "billing.tasks.billing_run",
         "schedule": crontab(hour=3, minute=0),
     },
+    "invoices-deliver-nightly": {
+        # after the billing run: the night's invoices go out as EHF or PDF by e-mail
+        "task": "billing.tasks.deliver_invoices",
+        "schedule": crontab(hour=3, minute=30),
+    },
+    "deliveries-retry": {
+        # failed deliveries come due again 5 min, 30 min, 2 h and 12 h after a failure
+        "task": "billing.tasks.deliveries_send_due",
+        "schedule": crontab(minute="*/5"),
+    },
+    "invoices-overdue-nightly": {
+        "task": "billing.tasks.invoices_mark_overdue",
+        "schedule": crontab(hour=3, minute=45),
+    },
 }

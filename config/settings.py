@@ -158,6 +158,11 @@ CACHES = {
 BRREG_BASE_URL = env("BRREG_BASE_URL", "https://data.brreg.no/enhetsregisteret/api")
 OUTSIDE_SERVICE_TIMEOUT = float(env("OUTSIDE_SERVICE_TIMEOUT", "5"))
 OUTSIDE_SERVICE_RETRIES = env_int("OUTSIDE_SERVICE_RETRIES", 2)
+# Peppol access point for EHF (billing/peppol.py): the adapter class, its base URL and API token. The default
+# URL is the local fake that bin/demo starts (fakes/server.py); production sets the real access point.
+PEPPOL_AP_ADAPTER = env("PEPPOL_AP_ADAPTER", "billing.peppol.RestAccessPoint")
+PEPPOL_AP_BASE_URL = env("PEPPOL_AP_BASE_URL", "http://127.0.0.1:8765/peppol/api")
+PEPPOL_AP_TOKEN = env("PEPPOL_AP_TOKEN", "")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.api_auth.ApiKeyAuthentication"],

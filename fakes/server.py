@@ -6,8 +6,13 @@ Run ``python -m fakes.server --port 8765``; point ``BRREG_BASE_URL`` at
 * ``/brreg/enhetsregisteret/api/enheter/<orgnr>`` and ``/underenheter/<orgnr>``: the recorded
   documents in ``fakes/brreg/units.json``; unknown → 404 like the registry, a deleted unit → 410
   with its deletion date.
+* ``/peppol/api/…``: a Peppol access point (``fakes/peppol/access_point.py``; the REST shape is in
+  ``billing/peppol.py``). Point ``PEPPOL_AP_BASE_URL`` at ``http://127.0.0.1:8765/peppol/api``.
+  ``GET /peppol/api/v1/documents`` lists what it received.
 * ``/_control/down`` (POST ``{"service": "brreg", "down": true}``): make a service answer 503, to
-  test what happens when it is down.
+  test what happens when it is down (``"peppol"`` too).
+* ``/_control/peppol`` (POST ``{"fail": ["503", "accept_then_503", "timeout"], "delay": 2, "reset": true}``):
+  make the access point fail the next sends, or forget what it received.
 """
 
 from __future__ import annotations
@@ -17,6 +22,9 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+from fakes.peppol.access_point import FakeAccessPoint
 
 DATA = Path(__file__).resolve().parent
 
@@ -34,6 +42,7 @@ class FakeState:
         self.brreg = load_brreg()
         self.down: set[str] = set()
         self.requests: list[str] = []
+        self.peppol = FakeAccessPoint()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -56,14 +65,41 @@ class Handler(BaseHTTPRequestHandler):
         parts = [p for p in self.path.split("?")[0].split("/") if p]
         if parts[:3] == ["brreg", "enhetsregisteret", "api"] and len(parts) == 5:
             return self._brreg(parts[3], parts[4])
+        if parts[:2] == ["peppol", "api"]:
+            return self._peppol("GET", b"")
         return self._send(404, {"error": "no such fake route", "path": self.path})
+
+    def _body(self) -> bytes:
+        return self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
 
     def do_POST(self):  # noqa: N802
         if self.path == "/_control/down":
-            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+            body = json.loads(self._body() or b"{}")
             (self.state.down.add if body.get("down") else self.state.down.discard)(body["service"])
             return self._send(200, {"down": sorted(self.state.down)})
+        if self.path == "/_control/peppol":
+            body = json.loads(self._body() or b"{}")
+            if body.get("reset"):
+                self.state.peppol.reset()
+            self.state.peppol.fail.extend(body.get("fail") or [])
+            if "delay" in body:
+                self.state.peppol.delay = float(body["delay"])
+            return self._send(200, {"fail": self.state.peppol.fail, "received": len(self.state.peppol.received)})
+        if self.path.startswith("/peppol/api/"):
+            return self._peppol("POST", self._body())
         return self._send(404, {"error": "no such fake route"})
+
+    def _peppol(self, method: str, body: bytes):
+        self.state.requests.append(self.path)
+        if "peppol" in self.state.down:
+            return self._send(503, {"errors": [{"code": "unavailable", "message": "Service Unavailable"}]})
+        url = urlsplit(self.path)
+        parts = [p for p in url.path.split("/") if p][2:]
+        status, answer = self.state.peppol.handle(method, parts, dict(parse_qsl(url.query)), self.headers, body)
+        try:
+            return self._send(status, answer)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting (the "timeout" mode)
+            return None
 
     def _brreg(self, kind: str, org_number: str):
         if "brreg" in self.state.down:
@@ -106,6 +142,14 @@ class FakeServer:
     @property
     def brreg_url(self) -> str:
         return f"{self.base_url}/brreg/enhetsregisteret/api"
+
+    @property
+    def peppol_url(self) -> str:
+        return f"{self.base_url}/peppol/api"
+
+    @property
+    def peppol(self) -> FakeAccessPoint:
+        return self.state.peppol
 
     def set_down(self, service: str, down: bool = True) -> None:
         (self.state.down.add if down else self.state.down.discard)(service)

@@ -26,3 +26,26 @@ def brreg_fake(fake_services, settings):
 def _no_real_brreg(settings):
     """No test reaches the internet: without brreg_fake the registry URL goes nowhere."""
     settings.BRREG_BASE_URL = "http://127.0.0.1:9/brreg-not-configured-in-this-test"
+
+
+@pytest.fixture
+def peppol_fake(fake_services, settings):
+    """The Peppol access point served by the fake, empty and healthy at the start of every test.
+
+    ``peppol_fake.peppol.received`` is what it received; ``peppol_fake.peppol.fail`` the failures to
+    answer the next sends with ("503", "accept_then_503", "timeout")."""
+    settings.PEPPOL_AP_ADAPTER = "billing.peppol.RestAccessPoint"
+    settings.PEPPOL_AP_BASE_URL = fake_services.peppol_url
+    settings.PEPPOL_AP_TOKEN = "test-ap-token"
+    settings.OUTSIDE_SERVICE_RETRIES = 0
+    fake_services.peppol.reset()
+    fake_services.set_down("peppol", False)
+    yield fake_services
+    fake_services.peppol.reset()
+    fake_services.set_down("peppol", False)
+
+
+@pytest.fixture(autouse=True)
+def _no_real_peppol(settings):
+    """No test reaches a real access point: without peppol_fake the AP URL goes nowhere."""
+    settings.PEPPOL_AP_BASE_URL = "http://127.0.0.1:9/peppol-not-configured-in-this-test"
