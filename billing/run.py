@@ -1,11 +1,24 @@
 """The billing run: every invoice due on a date, per tenant, in chunks of contracts, each chunk atomic.
 
-* Idempotent: the generator proposes only periods not yet invoiced, and the unique constraint
-  (contract, period start) for invoices turns a duplicate into a skipped savepoint.
+* Idempotent: the generator proposes only periods not yet invoiced, time entries and charges not yet
+  billed (their ``invoice`` is set in the issuing transaction), and the unique constraint (contract,
+  period start) for period invoices turns a duplicate into a skipped invoice.
 * Concurrent runs take turns: each chunk starts by locking the tenant's :class:`BillingRun` row for the
-  date (``SELECT … FOR UPDATE``) and continues after the last contract the previous chunk committed.
+  date (``SELECT … FOR UPDATE``) and continues after the last contract the previous chunk committed; it
+  then locks the invoice number series before reading what is invoiced, so runs for other dates (and
+  anything else that issues) wait for the chunk too.
 * Crash-safe: progress (``last_contract_id``) commits with the chunk's invoices, so a run after a crash
   resumes after the last committed chunk; numbers are taken in the chunk's transaction, so none is lost.
+* Fast: a chunk loads what it needs in a fixed number of queries (:func:`billing.generator.chunk_for`),
+  prices through a per-run memo (:class:`billing.generator.Pricer`), and writes in bulk: a block of numbers
+  from the series row, the invoices as drafts, their lines (PostgreSQL refuses lines under an issued
+  invoice), then one ``UPDATE`` issuing them all with number, KID and the stored document, one audit row per
+  invoice, and one ``UPDATE`` each billing the chunk's time entries and charges. Should the bulk insert
+  meet the unique constraint (a period invoiced meanwhile by hand), the chunk falls back to one savepoint per
+  invoice and skips the duplicate.
+
+Credits that would make an invoice negative are issued as credit notes by
+:func:`billing.services.charges_credit_note_create` (see :mod:`billing.generator`).
 
 ``BILLING_RUN_CHUNK_PAUSE`` (seconds, tests only) sleeps after each committed chunk.
 """
@@ -13,23 +26,39 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import time
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
-from billing import generator, services
-from billing.models import BillingRun, BillingRunStatus
+from billing import generator, numbering, services
+from billing.models import (
+    BillingRun,
+    BillingRunStatus,
+    Charge,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    NumberSeries,
+    TimeEntry,
+)
 from contracts import lifecycle
 from contracts.models import Contract
+from tenants import audit
 from tenants.audit import Actor
-from tenants.models import Tenant
+from tenants.models import AuditEvent, Tenant
 from tenants.tenancy import require_tenant, tenant_context
 
-CHUNK_SIZE = 500
+CHUNK_SIZE = 1000
 MAX_PROBLEMS_KEPT = 200
+BATCH = 2000  # rows per INSERT
 
 
 @dataclass
@@ -38,9 +67,11 @@ class RunResult:
     as_of: dt.date
     contracts: int = 0
     invoices: int = 0
+    credit_notes: int = 0
     skipped: int = 0  # already invoiced by a concurrent run
     problems: list[generator.Problem] = field(default_factory=list)
     proposals: list[generator.ProposedInvoice] = field(default_factory=list)  # dry run only
+    credits: list[generator.ProposedCredit] = field(default_factory=list)  # dry run only
 
 
 def _billable_ids(after: int, limit: int) -> list[int]:
@@ -52,25 +83,24 @@ def _billable_ids(after: int, limit: int) -> list[int]:
 
 
 def _load(ids: list[int]) -> list[Contract]:
-    return list(
-        Contract.objects.filter(pk__in=ids)
-        .select_related("customer", "customer__parent", "plan")
-        .prefetch_related("priced_on")
-        .order_by("pk")
-    )
+    return generator.load_contracts(ids)
 
 
 def preview(on: dt.date, *, chunk_size: int = CHUNK_SIZE) -> RunResult:
     """What the run would invoice on ``on`` for the current tenant; writes nothing."""
     result = RunResult(require_tenant().slug, on)
+    pricer = generator.Pricer()
     after = 0
     while ids := _billable_ids(after, chunk_size):
-        for contract in _load(ids):
-            proposals, problems = generator.proposals_for(contract, on)
+        chunk = generator.chunk_for(_load(ids), on)
+        for contract in chunk.contracts:
+            planned = generator.plan_contract(chunk, pricer, contract)
             result.contracts += 1
-            result.proposals += proposals
-            result.problems += problems
+            result.proposals += planned.invoices
+            result.credits += planned.credits
+            result.problems += planned.problems
         after = ids[-1]
+        pricer.trim()
     return result
 
 
@@ -79,11 +109,221 @@ def _run_row(on: dt.date) -> BillingRun:
     return BillingRun.objects.get(as_of=on)
 
 
+def _lock_series(series: str) -> NumberSeries:
+    NumberSeries.objects.bulk_create([NumberSeries(tenant=require_tenant(), code=series)], ignore_conflicts=True)
+    return NumberSeries.objects.select_for_update().get(code=series)
+
+
+@dataclass
+class _Context:
+    actor: Actor
+    on: dt.date
+    tenant: Tenant
+    kid_method: str
+    series: str
+
+
+def _write(ctx: _Context, proposals: list[generator.ProposedInvoice], by_contract: dict) -> int:
+    """Issue ``proposals`` in bulk: numbers, drafts, lines, one UPDATE issuing them, audit, billed items."""
+    if not proposals:
+        return 0
+    series_row = _lock_series(ctx.series)
+    first = series_row.next_number
+    NumberSeries.objects.filter(pk=series_row.pk).update(next_number=first + len(proposals))
+    terms = dt.timedelta(days=ctx.tenant.payment_terms_days or 30)
+    invoices = []
+    for number, proposal in enumerate(proposals, start=first):
+        lines = tuple(proposal.document_lines())
+        invoice = Invoice(
+            tenant_id=ctx.tenant.pk,
+            kind=InvoiceKind.INVOICE,
+            customer_id=proposal.customer_id,
+            contract_id=proposal.contract_id,
+            period_start=proposal.period.start,
+            period_end=proposal.period.end,
+            currency=proposal.currency,
+            buyer_reference=proposal.buyer_reference,
+            billing_run_date=ctx.on,
+            supplementary=proposal.supplementary,
+            series=ctx.series,
+            issue_date=ctx.on,
+            due_date=ctx.on + terms,
+        )
+        contract = by_contract[proposal.contract_id]
+        invoice.number, invoice.kid = number, numbering.kid_for(number, ctx.kid_method)
+        document = services.compose_document(
+            invoice, lines, tenant=ctx.tenant, customer=contract.customer, order_reference=contract.reference
+        )
+        invoice.net = document.net_total
+        invoice.vat = document.vat_total
+        invoice.total = document.total
+        invoice.document = services.document_snapshot(document)
+        invoices.append(invoice)
+    # Inserted as drafts (no number: the check constraint), lines under them, then issued in one UPDATE.
+    issued = [(inv.number, inv.kid, inv.document) for inv in invoices]
+    for inv in invoices:
+        inv.number, inv.kid, inv.document = None, "", {}
+    Invoice.objects.bulk_create(invoices, batch_size=BATCH)
+    InvoiceLine.objects.bulk_create(
+        [
+            InvoiceLine(
+                tenant_id=ctx.tenant.pk,
+                invoice_id=invoice.pk,
+                position=i,
+                code=line.code,
+                description=line.description[:300],
+                description_en=line.description_en[:300],
+                explanation_nb=line.explanation_nb,
+                explanation_en=line.explanation_en,
+                quantity=line.quantity,
+                unit_code=line.unit_code,
+                unit_price=line.unit_price,
+                net=line.net,
+                vat_category=line.vat_category,
+                vat_rate=line.vat_rate,
+                period_start=line.period_start,
+                period_end=line.period_end,
+            )
+            for invoice, proposal in zip(invoices, proposals, strict=True)
+            for i, line in enumerate(proposal.lines, start=1)
+        ],
+        batch_size=BATCH,
+    )
+    for inv, (number, kid, document) in zip(invoices, issued, strict=True):
+        inv.number, inv.kid, inv.document, inv.status = number, kid, document, InvoiceStatus.ISSUED
+    with connection.cursor() as cursor:
+        for start in range(0, len(invoices), BATCH):
+            part = invoices[start : start + BATCH]
+            values = ", ".join(["(%s, %s, %s, %s::jsonb)"] * len(part))
+            params = []
+            for inv in part:
+                params += [inv.pk, inv.number, inv.kid, json.dumps(inv.document, cls=DjangoJSONEncoder)]
+            sql = (  # only placeholders are formatted in; the values go as parameters
+                "UPDATE billing_invoice AS i SET status = 'issued', number = v.number, kid = v.kid, "  # noqa: S608
+                f"document = v.document FROM (VALUES {values}) AS v(id, number, kid, document) "
+                "WHERE i.id = v.id AND i.status = 'draft'"
+            )
+            cursor.execute(sql, params)
+    _bill_items(ctx, invoices, proposals)
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                tenant_id=ctx.tenant.pk,
+                actor_kind=ctx.actor.kind,
+                actor_user=ctx.actor.user,
+                actor_api_key=ctx.actor.api_key,
+                actor_label=ctx.actor.label[:200],
+                action="invoice.issue",
+                object_type="invoice",
+                object_id=str(inv.pk),
+                object_repr=str(inv)[:200],
+                changes=audit.diff({}, audit.snapshot(inv)),
+            )
+            for inv in invoices
+        ],
+        batch_size=BATCH,
+    )
+    return len(invoices)
+
+
+def _bill_items(ctx: _Context, invoices: list[Invoice], proposals: list[generator.ProposedInvoice]) -> None:
+    """Set ``invoice`` on the time entries and charges the invoices bill; create the amendments' charges."""
+    entries, charges, new = {}, {}, []
+    for invoice, proposal in zip(invoices, proposals, strict=True):
+        entries.update(dict.fromkeys(proposal.time_entry_ids, invoice.pk))
+        charges.update(dict.fromkeys(proposal.charge_ids, invoice.pk))
+        new += [_charge_row(ctx, c, invoice.pk) for c in proposal.new_charges]
+    if entries:
+        TimeEntry.objects.filter(pk__in=entries, invoice__isnull=True).update(
+            invoice_id=Case(*[When(pk=k, then=Value(v)) for k, v in entries.items()])
+        )
+    if charges:
+        Charge.objects.filter(pk__in=charges, invoice__isnull=True).update(
+            invoice_id=Case(*[When(pk=k, then=Value(v)) for k, v in charges.items()])
+        )
+    if new:
+        Charge.objects.bulk_create(new, batch_size=BATCH)
+
+
+def _charge_row(ctx: _Context, charge: generator.ProposedCharge, invoice_id: int | None) -> Charge:
+    return Charge(
+        tenant_id=ctx.tenant.pk,
+        contract_id=charge.contract_id,
+        source="amendment",
+        priced_on_id=charge.priced_on_id,
+        due_on=charge.due_on,
+        code=charge.code,
+        description=charge.description,
+        description_en=charge.description_en,
+        explanation_nb=charge.explanation_nb,
+        explanation_en=charge.explanation_en,
+        net=charge.net,
+        period_start=charge.period_start,
+        period_end=charge.period_end,
+        invoice_id=invoice_id,
+        created_by=ctx.actor.label[:200],
+    )
+
+
+def _credit(ctx: _Context, credit: generator.ProposedCredit, result: RunResult) -> None:
+    """Issue a credit note for credits that would make an invoice negative (or report why not)."""
+    invoice = None
+    if credit.invoice_id:
+        invoice = Invoice.objects.filter(pk=credit.invoice_id).first()
+    if invoice is None:
+        invoice = (
+            Invoice.objects.filter(contract_id=credit.contract_id, kind=InvoiceKind.INVOICE)
+            .exclude(status=InvoiceStatus.DRAFT)
+            .order_by("-issue_date", "-number")
+            .first()
+        )
+    if invoice is None:
+        result.problems.append(
+            generator.Problem(credit.contract_id, credit.contract_reference, "A credit with no invoice to credit.")
+        )
+        return
+    try:
+        with transaction.atomic():
+            new = [_charge_row(ctx, c, None) for c in credit.new_charges]
+            Charge.objects.bulk_create(new)
+            charges = list(Charge.objects.filter(pk__in=[*credit.charge_ids, *(c.pk for c in new)]).order_by("pk"))
+            services.charges_credit_note_create(actor=ctx.actor, invoice=invoice, on=ctx.on, charges=charges)
+    except ValidationError as error:
+        messages = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
+        result.problems.append(generator.Problem(credit.contract_id, credit.contract_reference, messages))
+        return
+    result.credit_notes += 1
+
+
+def _issue_chunk(ctx: _Context, chunk: generator.Chunk, pricer: generator.Pricer, result: RunResult) -> int:
+    planned = [generator.plan_contract(chunk, pricer, contract) for contract in chunk.contracts]
+    by_contract = {c.pk: c for c in chunk.contracts}
+    proposals = [p for plan in planned for p in plan.invoices if p.lines]
+    for plan in planned:
+        result.problems += plan.problems
+    try:
+        with transaction.atomic():
+            issued = _write(ctx, proposals, by_contract)
+    except IntegrityError:  # a period invoiced meanwhile: one savepoint per invoice, skipping duplicates
+        issued = 0
+        for proposal in proposals:
+            try:
+                with transaction.atomic():
+                    issued += _write(ctx, [proposal], by_contract)
+            except IntegrityError:
+                result.skipped += 1
+    for plan in planned:
+        for credit in plan.credits:
+            _credit(ctx, credit, result)
+    return issued
+
+
 def run_tenant(on: dt.date, *, actor: Actor | None = None, chunk_size: int = CHUNK_SIZE) -> RunResult:
     """Issue every invoice due on ``on`` for the current tenant (see the module's notes)."""
     actor = actor or Actor.job("billing_run")
     pause = float(os.environ.get("BILLING_RUN_CHUNK_PAUSE") or 0)
     result = RunResult(require_tenant().slug, on)
+    pricer = generator.Pricer()
     row = _run_row(on)
     with transaction.atomic():
         row = BillingRun.objects.select_for_update().get(pk=row.pk)
@@ -100,20 +340,14 @@ def run_tenant(on: dt.date, *, actor: Actor | None = None, chunk_size: int = CHU
                 row.status, row.finished_at = BillingRunStatus.DONE, timezone.now()
                 row.save(update_fields=["status", "finished_at"])
                 break
-            issued = 0
-            for contract in _load(ids):
-                proposals, problems = generator.proposals_for(contract, on)
-                result.contracts += 1
-                result.problems += problems
-                for proposal in proposals:
-                    try:
-                        with transaction.atomic():
-                            draft = services.invoice_draft_create(actor=actor, proposal=proposal, billing_run_date=on)
-                            services.invoice_issue(actor=actor, invoice=draft, on=on)
-                    except IntegrityError:
-                        result.skipped += 1
-                        continue
-                    issued += 1
+            tenant = Tenant.objects.get(pk=require_tenant().pk)
+            settings = numbering.settings_for_tenant()
+            ctx = _Context(actor, on, tenant, settings.kid_method, numbering.series_for(InvoiceKind.INVOICE, settings))
+            _lock_series(ctx.series)  # before reading what is invoiced: every issuer waits for this chunk
+            contracts = _load(ids)
+            chunk = generator.chunk_for(contracts, on, lock=True)
+            issued = _issue_chunk(ctx, chunk, pricer, result)
+            result.contracts += len(contracts)
             result.invoices += issued
             row.last_contract_id = ids[-1]
             row.contracts_seen += len(ids)
@@ -121,6 +355,7 @@ def run_tenant(on: dt.date, *, actor: Actor | None = None, chunk_size: int = CHU
             if problems := [vars(p) for p in result.problems][:MAX_PROBLEMS_KEPT]:
                 row.problems = problems
             row.save(update_fields=["last_contract_id", "contracts_seen", "invoices_issued", "problems"])
+        pricer.trim()
         if pause:
             time.sleep(pause)
     return result

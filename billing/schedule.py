@@ -91,3 +91,26 @@ def due_periods(
         for p in periods
         if (invoiced_through is None or p.start > invoiced_through) and (ends_on is None or p.start < ends_on)
     ]
+
+
+# ---------------------------------------------------------------- hours and amendments between periods
+
+
+def hours_cutoff(on: dt.date) -> dt.date:
+    """The last day whose hours go on a supplementary invoice on ``on`` when no period invoice is due:
+    the last day of the previous calendar month (so no hours wait more than about a month)."""
+    return on.replace(day=1) - DAY
+
+
+def rest_of_period_days(period_start: dt.date, period_end: dt.date, effective_from: dt.date) -> tuple[int, int]:
+    """(days from ``effective_from`` to the period's end, days in the period); ends inclusive."""
+    if not period_start <= effective_from <= period_end:
+        raise ValueError("The change must take effect inside the period")
+    return (period_end - effective_from).days + 1, (period_end - period_start).days + 1
+
+
+def rest_of_year_quarters(effective_from: dt.date, *, started_included: bool = True) -> int:
+    """Whole quarters left in the year from ``effective_from``: the started one included (a charge), or only
+    those after it (a credit: the quarter in progress is paid)."""
+    left = 4 - (effective_from.month - 1) // 3
+    return left if started_included else left - 1

@@ -26,7 +26,7 @@ from billing.document import (
     vat_breakdown,
 )
 from billing.generator import VAT_RATE_BY_CATEGORY, ProposedInvoice
-from billing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Payment, TimeEntry
+from billing.models import Charge, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Payment, TimeEntry
 from catalog.models import HourlyService
 from contracts import lifecycle
 from contracts.models import Contract
@@ -88,12 +88,17 @@ def _document_line(line: InvoiceLine, number: int) -> DocumentLine:
     )
 
 
-def build_document(invoice: Invoice) -> InvoiceDocument:
-    """The document from the rows as they are now (the seller as the tenant is now)."""
-    lines = tuple(_document_line(line, i) for i, line in enumerate(invoice.lines.all(), start=1))
-    tenant = Tenant.objects.get(pk=invoice.tenant_id)
+def compose_document(
+    invoice: Invoice,
+    lines: tuple[DocumentLine, ...],
+    *,
+    tenant: Tenant,
+    customer: Customer,
+    order_reference: str,
+    credited: Invoice | None = None,
+) -> InvoiceDocument:
+    """The document from an invoice's fields and its lines, with no query (the billing run's bulk path)."""
     terms_days = (invoice.due_date - invoice.issue_date).days if invoice.due_date and invoice.issue_date else None
-    credited = invoice.credited_invoice
     return InvoiceDocument(
         kind=invoice.kind,
         number=str(invoice.number) if invoice.number is not None else "",
@@ -101,18 +106,31 @@ def build_document(invoice: Invoice) -> InvoiceDocument:
         due_date=invoice.due_date,
         currency=invoice.currency,
         seller=_seller(tenant),
-        buyer=_buyer(invoice.customer),
+        buyer=_buyer(customer),
         buyer_reference=invoice.buyer_reference,
         kid=invoice.kid,
         lines=lines,
         period_start=invoice.period_start,
         period_end=invoice.period_end,
-        order_reference=invoice.contract.reference if invoice.contract_id else "",
+        order_reference=order_reference,
         note=invoice.reason,
         payment_terms=f"{terms_days} dager netto" if terms_days is not None else "",
         credited_number=str(credited.number) if credited and credited.number is not None else "",
         credited_issue_date=credited.issue_date if credited else None,
         vat_breakdown=vat_breakdown(lines),
+    )
+
+
+def build_document(invoice: Invoice) -> InvoiceDocument:
+    """The document from the rows as they are now (the seller as the tenant is now)."""
+    lines = tuple(_document_line(line, i) for i, line in enumerate(invoice.lines.all(), start=1))
+    return compose_document(
+        invoice,
+        lines,
+        tenant=Tenant.objects.get(pk=invoice.tenant_id),
+        customer=invoice.customer,
+        order_reference=invoice.contract.reference if invoice.contract_id else "",
+        credited=invoice.credited_invoice,
     )
 
 
@@ -354,6 +372,79 @@ def credit_note_create(*, actor: Actor, invoice: Invoice, on: dt.date, reason: s
     InvoiceLine.objects.bulk_create(credit_lines)
     audit.record(actor, "credit_note.draft", note, after=audit.snapshot(note))
     note = invoice_issue(actor=actor, invoice=note, on=on)
+    before = audit.snapshot(invoice)
+    invoice.credited_amount += note.total
+    if invoice.credited_amount >= invoice.total:
+        invoice.status = InvoiceStatus.CREDITED
+    elif invoice.paid_amount and invoice.paid_amount >= invoice.total - invoice.credited_amount:
+        invoice.status = InvoiceStatus.PAID
+    invoice.save(update_fields=["credited_amount", "status"])
+    audit.record(actor, "invoice.credit", invoice, before=before, after=audit.snapshot(invoice))
+    return note
+
+
+@transaction.atomic
+def charges_credit_note_create(*, actor: Actor, invoice: Invoice, on: dt.date, charges: list[Charge]) -> Invoice:
+    """A credit note referencing ``invoice`` for credits (negative charges, e.g. an amendment lowering the
+    price for the rest of an invoiced period) that would make an invoice's total negative. One line per
+    charge, with its explanation; the charges are billed on the note. Refused when the credits exceed what
+    remains of the invoice (nothing written)."""
+    invoice = _locked(invoice)
+    if invoice.kind != InvoiceKind.INVOICE or invoice.status == InvoiceStatus.DRAFT:
+        raise ValidationError({"invoice": _("A credit note corrects an issued invoice.")})
+    if not charges or any(c.net >= 0 or c.invoice_id is not None for c in charges):
+        raise ValidationError({"charges": _("Only unbilled credits (negative charges) go on a credit note.")})
+    category = VAT_CATEGORY_BY_TREATMENT[invoice.customer.vat_treatment]
+    rate = VAT_RATE_BY_CATEGORY[category]
+    lines = [
+        InvoiceLine(
+            position=i,
+            code=(charge.code or "credit")[:60],
+            description=charge.description[:300],
+            description_en=(charge.description_en or charge.description)[:300],
+            explanation_nb=charge.explanation_nb,
+            explanation_en=charge.explanation_en or charge.explanation_nb,
+            quantity=Decimal("1"),
+            unit_code="EA",
+            unit_price=-charge.net,
+            net=-charge.net,
+            vat_category=category,
+            vat_rate=rate,
+            period_start=charge.period_start,
+            period_end=charge.period_end,
+        )
+        for i, charge in enumerate(charges, start=1)
+    ]
+    breakdown = vat_breakdown([_document_line(line, 1) for line in lines])
+    credit_total = sum((line.net for line in lines), ZERO) + sum((v.tax for v in breakdown), ZERO)
+    remaining = invoice.total - invoice.credited_amount
+    if invoice.status == InvoiceStatus.CREDITED or credit_total > remaining:
+        raise ValidationError(
+            {
+                "charges": _(
+                    "The credit of %(c)s incl. VAT is more than what remains of invoice %(n)s (%(r)s); "
+                    "credit it by hand."
+                )
+                % {"c": credit_total, "n": invoice.number, "r": remaining}
+            }
+        )
+    note = Invoice.objects.create(
+        kind=InvoiceKind.CREDIT_NOTE,
+        customer=invoice.customer,
+        contract=invoice.contract,
+        period_start=min((c.period_start for c in charges if c.period_start), default=None),
+        period_end=max((c.period_end for c in charges if c.period_end), default=None),
+        currency=invoice.currency,
+        buyer_reference=invoice.buyer_reference,
+        credited_invoice=invoice,
+        reason=charges[0].description[:300],
+    )
+    for line in lines:
+        line.invoice, line.tenant_id = note, note.tenant_id
+    InvoiceLine.objects.bulk_create(lines)
+    audit.record(actor, "credit_note.draft", note, after=audit.snapshot(note))
+    note = invoice_issue(actor=actor, invoice=note, on=on)
+    Charge.objects.filter(pk__in=[c.pk for c in charges], invoice__isnull=True).update(invoice=note)
     before = audit.snapshot(invoice)
     invoice.credited_amount += note.total
     if invoice.credited_amount >= invoice.total:
