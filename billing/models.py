@@ -304,3 +304,4 @@ class Charge(TenantOwned):
     class Meta:
         ordering = ["due_on", "id"]
         indexes = [models.Index(fields=["tenant", "contract", "invoice"], name="charge_unbilled")]
+        constraints = [models.UniqueConstraint(fields=["priced_on"], name="charge_once_per_amendment")]
