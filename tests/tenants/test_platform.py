@@ -75,4 +75,7 @@ def test_every_periodic_job_is_a_registered_task():
         "tenants.tasks.customers_reverify_all",
         "contracts.tasks.run_all_jobs",
         "billing.tasks.billing_run",
+        "billing.tasks.deliver_invoices",
+        "billing.tasks.deliveries_send_due",
+        "billing.tasks.invoices_mark_overdue",
     }
