@@ -13,7 +13,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
     path("backoffice/<slug:tenant_slug>/contracts/", include("contracts.backoffice_urls")),
+    path("backoffice/<slug:tenant_slug>/billing/", include("billing.backoffice_urls")),
     path("backoffice/<slug:tenant_slug>/", include("tenants.backoffice_urls")),
     path("portal/<slug:tenant_slug>/", include("tenants.portal_urls")),
     path("portal/<slug:tenant_slug>/", include("contracts.portal_urls")),
+    path("portal/<slug:tenant_slug>/invoices/", include("billing.portal_urls")),
 ]
