@@ -627,8 +627,13 @@ def time_entry_create(
         errors["description"] = [_("Say what the time was spent on.")]
     if not isinstance(worked_on, dt.date):
         errors["worked_on"] = [_("Give the date (YYYY-MM-DD).")]
-    if not service.is_active:
+    tenant_id = require_tenant().pk
+    if service is None or getattr(service, "tenant_id", None) != tenant_id:
+        errors["service"] = [_("Unknown hourly service; choose one of yours.")]
+    elif not service.is_active:
         errors["service"] = [_("This hourly service is no longer active.")]
+    if contract is None or getattr(contract, "tenant_id", None) != tenant_id:
+        raise ValidationError({"contract": _("Unknown contract.")})
     if contract.state not in lifecycle.OPEN:
         errors["contract"] = [_("Time cannot be recorded on an ended contract.")]
     if values.get("expenses") and not (expenses_description or "").strip():
