@@ -192,7 +192,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Schema generation runs without a tenant: read model metadata through the plain manager.
     "DEFAULT_QUERY_MANAGER": "unscoped",
-    "ENUM_NAME_OVERRIDES": {"CustomerKindEnum": "tenants.models.CustomerKind"},
+    "ENUM_NAME_OVERRIDES": {
+        "CustomerKindEnum": "tenants.models.CustomerKind",
+        "InvoiceKindEnum": "billing.models.InvoiceKind",
+        "InvoiceStatusEnum": "billing.models.InvoiceStatus",
+    },
 }
 
 LOGIN_URL = "/"

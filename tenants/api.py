@@ -36,7 +36,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from config import api as api_errors
-from tenants import brreg, services, tenancy
+from tenants import brreg, idempotency, services, tenancy
 from tenants.audit import Actor
 from tenants.models import (
     ActorKind,
@@ -93,7 +93,36 @@ class ApiSchema(AutoSchema):
             if code == 400 and method == "GET":
                 description = "A bad filter, `page` or `page_size`: a message per parameter in `error.fields`."
             operation["responses"].setdefault(str(code), error_openapi_response(ref, code, description))
+        if method == "POST":
+            operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
+            for code, example in IDEMPOTENCY_ERRORS.items():
+                operation["responses"].setdefault(
+                    str(code), error_openapi_response(ref, code, example["error"]["message"], example)
+                )
         return operation
+
+
+IDEMPOTENCY_PARAMETER = {
+    "in": "header",
+    "name": idempotency.HEADER,
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY_LENGTH},
+    "description": idempotency.HEADER_DESCRIPTION,
+    "example": "3f1c9a2e-6b7d-4e0f-9a51-2c8d7e6f4b10",
+}
+IDEMPOTENCY_ERRORS = {
+    409: api_errors.error_body(
+        "A request with this Idempotency-Key is still in progress; wait for it and retry to get its response.",
+        "idempotency_in_progress",
+        409,
+    ),
+    422: api_errors.error_body(
+        "This Idempotency-Key was used for a different request (method, path or body) in the last 24 hours; "
+        "use a new key for a new request.",
+        "idempotency_key_reused",
+        422,
+    ),
+}
 
 
 def error_openapi_response(ref: dict, code: int, description: str | None = None, example: dict | None = None) -> dict:
@@ -394,6 +423,39 @@ class TenantAPIView(generics.GenericAPIView):
     renderer_classes = [JSONRenderer]
     schema = ApiSchema()
     filter_backends: list = []
+
+    def dispatch(self, request, *args, **kwargs):
+        """DRF's ``APIView.dispatch``, with a POST that sends an ``Idempotency-Key`` run through
+        :func:`tenants.idempotency.run` (at most once per key; a repeat replays the first response)."""
+        self.args, self.kwargs = args, kwargs
+        request = self.initialize_request(request, *args, **kwargs)
+        self.request = request
+        self.headers = self.default_response_headers
+        try:
+            self.initial(request, *args, **kwargs)
+            if request.method.lower() in self.http_method_names:
+                handler = getattr(self, request.method.lower(), self.http_method_not_allowed)
+            else:
+                handler = self.http_method_not_allowed
+            key = idempotency.requested_key(request)
+            if key is None:
+                response = handler(request, *args, **kwargs)
+            else:
+
+                def produce():
+                    try:
+                        response = handler(request, *args, **kwargs)
+                    except Exception as exc:  # noqa: BLE001 (as DRF: API errors become responses, others re-raise)
+                        response = self.handle_exception(exc)
+                    response = self.finalize_response(request, response, *args, **kwargs)
+                    return response.render() if hasattr(response, "render") else response
+
+                body = idempotency.raw_body(request)
+                response = idempotency.run(request=request, api_key=request.auth, key=key, body=body, produce=produce)
+        except Exception as exc:  # noqa: BLE001
+            response = self.handle_exception(exc)
+        self.response = self.finalize_response(request, response, *args, **kwargs)
+        return self.response
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # authenticates (activating the tenant), then permissions
