@@ -164,16 +164,37 @@ def invoice_send(*, actor: Actor, invoice: Invoice, now: dt.datetime | None = No
 
 
 def delivery_retry(*, actor: Actor, delivery: Delivery, now: dt.datetime | None = None) -> Delivery:
-    """Try a failed or given-up delivery again now (a given-up one gets a fresh round of attempts)."""
+    """Try a failed or given-up delivery again now (a given-up one gets a fresh round of attempts).
+
+    The channel and address are the customer's as they are now: when staff have corrected them (an
+    e-mail address added, a Peppol endpoint changed), this delivery is closed as replaced and a new one
+    — with its own idempotency key — is sent instead, and returned."""
     now = now or timezone.now()
+    delivery = Delivery.objects.select_related("invoice__customer", "invoice__credited_invoice").get(pk=delivery.pk)
+    if delivery.status == DeliveryStatus.SENT:
+        raise ValidationError({"delivery": _("This delivery is already sent; send the invoice again instead.")})
+    invoice = delivery.invoice
+    channel, recipient = channel_for(invoice)
+    invoice_file(
+        invoice=invoice, fmt="ehf" if channel == DeliveryChannel.EHF else "pdf", language=_file_language(invoice)
+    )
     with transaction.atomic():
         delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
         if delivery.status == DeliveryStatus.SENT:
             raise ValidationError({"delivery": _("This delivery is already sent; send the invoice again instead.")})
-        if delivery.status == DeliveryStatus.GAVE_UP:
+        before = audit.snapshot(delivery)
+        if (channel, recipient) != (delivery.channel, delivery.recipient):
+            delivery.status = DeliveryStatus.GAVE_UP
+            delivery.next_attempt_at = None
+            delivery.last_error = (delivery.last_error + " " if delivery.last_error else "") + _(
+                "Replaced by a new delivery to %(to)s."
+            ) % {"to": recipient}
+            delivery.save(update_fields=["status", "next_attempt_at", "last_error"])
+            audit.record(actor, "delivery.replaced", delivery, before=before, after=audit.snapshot(delivery))
+            delivery = _delivery_create(actor=actor, invoice=invoice, channel=channel, recipient=recipient, due_at=now)
+        elif delivery.status == DeliveryStatus.GAVE_UP:
             if Delivery.objects.filter(invoice_id=delivery.invoice_id, status__in=OPEN).exists():
-                raise _open_delivery_error(delivery.invoice)
-            before = audit.snapshot(delivery)
+                raise _open_delivery_error(invoice)
             delivery.status = DeliveryStatus.FAILED
             delivery.attempts = 0
             delivery.save(update_fields=["status", "attempts"])

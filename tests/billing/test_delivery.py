@@ -433,3 +433,26 @@ def test_invoice_file_of_the_delivery_is_rendered_once(tenant, peppol_fake):
         again = invoice_file(invoice=invoice, fmt="ehf")
         assert again.content == peppol_fake.peppol.received[0].content
         assert InvoiceFile.objects.filter(invoice=invoice).count() == 1
+
+
+def test_retry_after_staff_fixed_the_customer_sends_a_new_delivery_to_the_new_address(tenant):
+    with tenant_context(tenant):
+        customer = CustomerFactory(name="Stille AS", invoice_email="")
+        invoice = issued_invoice(customer)
+        assert outbox.deliveries_enqueue(on=ISSUED_ON) == 0
+        stuck = Delivery.objects.get(invoice=invoice)
+        assert stuck.status == "gave_up"
+        with pytest.raises(ValidationError):  # still no channel
+            outbox.delivery_retry(actor=ACTOR, delivery=stuck, now=NOW)
+
+        customer.invoice_email = "regnskap@stille.no"
+        customer.save()
+        sent = outbox.delivery_retry(actor=ACTOR, delivery=stuck, now=NOW)
+        assert sent.pk != stuck.pk
+        assert (sent.channel, sent.recipient, sent.status, sent.attempts) == ("email", "regnskap@stille.no", "sent", 1)
+        stuck.refresh_from_db()
+        assert stuck.status == "gave_up" and stuck.last_error.endswith(
+            "Replaced by a new delivery to regnskap@stille.no."
+        )
+        assert [m.to for m in mail.outbox] == [["regnskap@stille.no"]]
+        assert AuditEvent.objects.filter(action="delivery.replaced", object_id=str(stuck.pk)).count() == 1
