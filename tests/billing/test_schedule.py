@@ -2,10 +2,11 @@
 
 import datetime as dt
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billing.schedule import BillingPeriod, due_periods
+from billing.schedule import BillingPeriod, due_periods, hours_cutoff, rest_of_period_days, rest_of_year_quarters
 
 d = dt.date
 
@@ -100,3 +101,28 @@ def test_periods_tile_without_gaps_or_overlaps_and_replays_add_nothing(start, in
     assert all(p.issue_on <= on for p in periods)
     if periods:
         assert due_periods("from_start", start=start, interval=interval, on=on, invoiced_through=periods[-1].end) == []
+
+
+@pytest.mark.parametrize(
+    ("on", "cutoff"),
+    [
+        (d(2026, 3, 1), d(2026, 2, 28)),
+        (d(2026, 3, 31), d(2026, 2, 28)),
+        (d(2024, 3, 15), d(2024, 2, 29)),
+        (d(2026, 1, 1), d(2025, 12, 31)),
+    ],
+)
+def test_hours_wait_at_most_until_the_next_month(on, cutoff):
+    assert hours_cutoff(on) == cutoff
+
+
+def test_the_rest_of_a_period_from_an_amendment_in_days_and_quarters():
+    # DigiReq 19 Jan – 18 Feb (31 days), changed from 1 February: 18 days left.
+    assert rest_of_period_days(d(2026, 1, 19), d(2026, 2, 18), d(2026, 2, 1)) == (18, 31)
+    assert rest_of_period_days(d(2026, 1, 19), d(2026, 2, 18), d(2026, 1, 19)) == (31, 31)
+    with pytest.raises(ValueError):
+        rest_of_period_days(d(2026, 1, 19), d(2026, 2, 18), d(2026, 2, 19))
+    # Standard Norge: from 15 August, Q3 and Q4 for a charge; only Q4 for a credit (Q3 is paid).
+    assert rest_of_year_quarters(d(2026, 8, 15)) == 2
+    assert rest_of_year_quarters(d(2026, 8, 15), started_included=False) == 1
+    assert rest_of_year_quarters(d(2026, 1, 1)) == 4
