@@ -2,6 +2,7 @@
 send and a lookup look like on the wire, typed errors, retries, idempotency. No database."""
 
 import pytest
+import requests
 
 from billing import peppol
 from billing.peppol import PermanentRejection, RestAccessPoint, TemporaryFailure
@@ -216,3 +217,25 @@ class RecordingAccessPoint:
 
     def lookup(self, participant_id, document_type=peppol.INVOICE_DOCUMENT_TYPE):
         return True
+
+
+def test_the_fake_is_controlled_and_inspected_over_http_for_the_demo(ap, peppol_fake):
+    answer = requests.post(f"{peppol_fake.base_url}/_control/peppol", json={"fail": ["503"]}, timeout=2)
+    assert answer.json() == {"fail": ["503"], "received": 0}
+    with pytest.raises(TemporaryFailure):
+        send(ap)
+    message_id = send(ap)
+    listing = requests.get(f"{peppol_fake.peppol_url}/v1/documents", headers={"Authorization": "Bearer x"}, timeout=2)
+    assert listing.json() == [
+        {
+            "messageId": message_id,
+            "idempotencyKey": "k-1",
+            "sender": SELLER,
+            "receiver": BUYER,
+            "documentType": peppol.INVOICE_DOCUMENT_TYPE,
+            "sha256": peppol_fake.peppol.received[0].sha256,
+            "size": len(ubl()),
+        }
+    ]
+    requests.post(f"{peppol_fake.base_url}/_control/peppol", json={"reset": True}, timeout=2)
+    assert peppol_fake.peppol.received == []
