@@ -72,6 +72,25 @@ def test_schema_has_the_api_paths_and_methods(db):
         "/api/v1/messages/": {"get"},
         "/api/v1/messages/{id}/": {"get"},
         "/api/v1/trials/": {"post"},
+        "/api/v1/invoices/": {"get", "post"},
+        "/api/v1/invoices/{id}/": {"get", "delete"},
+        "/api/v1/invoices/{id}/issue/": {"post"},
+        "/api/v1/invoices/{id}/credit/": {"post"},
+        "/api/v1/invoices/{id}/payments/": {"post"},
+        "/api/v1/invoices/{id}/send/": {"post"},
+        "/api/v1/invoices/{id}/pdf/": {"get"},
+        "/api/v1/invoices/{id}/ehf/": {"get"},
+        "/api/v1/credit-notes/": {"get"},
+        "/api/v1/credit-notes/{id}/": {"get"},
+        "/api/v1/invoice-lines/": {"get"},
+        "/api/v1/invoice-lines/{id}/": {"get"},
+        "/api/v1/payments/": {"get"},
+        "/api/v1/payments/{id}/": {"get"},
+        "/api/v1/time-entries/": {"get", "post"},
+        "/api/v1/time-entries/{id}/": {"get", "delete"},
+        "/api/v1/billing-runs/": {"get", "post"},
+        "/api/v1/billing-runs/{id}/": {"get"},
+        "/api/v1/billing-runs/preview/": {"post"},
     }
     assert {path: set(ops) - {"parameters"} for path, ops in paths.items()} == expected
 
@@ -81,7 +100,7 @@ def test_schema_documents_bearer_auth_and_the_error_format(db):
     assert document["components"]["securitySchemes"]["ApiKey"]["scheme"] == "bearer"
     create = document["paths"]["/api/v1/customers/"]["post"]
     assert create["security"] == [{"ApiKey": []}]
-    assert set(create["responses"]) == {"201", "400", "401", "403", "429"}
+    assert set(create["responses"]) == {"201", "400", "401", "403", "409", "422", "429"}
     error_ref = {"$ref": "#/components/schemas/Error"}
     assert create["responses"]["400"]["content"]["application/json"]["schema"] == error_ref
     detail = document["paths"]["/api/v1/customers/{id}/"]
@@ -113,12 +132,62 @@ def test_schema_lists_customer_filters(db):
 def test_schema_documents_the_quote_endpoint(db):
     document = yaml.safe_load(APIClient().get("/api/schema/").content)
     create = document["paths"]["/api/v1/quotes/"]["post"]
-    assert set(create["responses"]) == {"200", "201", "400", "401", "403", "429"}
+    assert set(create["responses"]) == {"200", "201", "400", "401", "403", "409", "422", "429"}
     examples = create["requestBody"]["content"]["application/json"]["examples"]
     plans = {example["value"]["plan"] for example in examples.values()}
     assert plans == {"spekter-2020", "digireq-2026", "standard-norge-abonnement", "piscator-standard", "identum-eadm"}
     upload = document["paths"]["/api/v1/standards/import/"]["post"]["requestBody"]["content"]
     assert set(upload) == {"text/csv", "multipart/form-data"}
+
+
+def test_every_post_documents_the_idempotency_key_header(db):
+    paths = yaml.safe_load(APIClient().get("/api/schema/").content)["paths"]
+    posts = {path: ops["post"] for path, ops in paths.items() if "post" in ops}
+    assert len(posts) >= 30
+    for path, operation in posts.items():
+        headers = [p for p in operation.get("parameters", []) if p["in"] == "header"]
+        assert [h["name"] for h in headers] == ["Idempotency-Key"], path
+        assert headers[0]["required"] is False
+        assert headers[0]["schema"] == {"type": "string", "minLength": 1, "maxLength": 255}
+        assert "Idempotent-Replayed" in headers[0]["description"]
+        assert {"409", "422"} <= set(operation["responses"]), path
+        assert (
+            operation["responses"]["409"]["content"]["application/json"]["examples"]["Error"]["value"]["error"]["code"]
+            == "idempotency_in_progress"
+        )
+    for path, ops in paths.items():
+        for method in set(ops) - {"post", "parameters"}:
+            assert all(p["in"] != "header" for p in ops[method].get("parameters", [])), (path, method)
+
+
+def test_schema_documents_the_billing_endpoints(db):
+    document = yaml.safe_load(APIClient().get("/api/schema/").content)
+    paths = document["paths"]
+    params = {p["name"] for p in paths["/api/v1/invoices/"]["get"]["parameters"]}
+    assert params >= {
+        "status",
+        "kind",
+        "customer",
+        "contract",
+        "period_from",
+        "period_to",
+        "overdue",
+        "issued_from",
+        "issued_to",
+        "number",
+        "page",
+        "page_size",
+    }
+    assert {p["name"] for p in paths["/api/v1/time-entries/"]["get"]["parameters"]} >= {"contract", "billed"}
+    assert {p["name"] for p in paths["/api/v1/payments/"]["get"]["parameters"]} >= {"invoice", "paid_from", "paid_to"}
+    assert set(paths["/api/v1/invoices/{id}/pdf/"]["get"]["responses"]["200"]["content"]) == {"application/pdf"}
+    assert set(paths["/api/v1/invoices/{id}/ehf/"]["get"]["responses"]["200"]["content"]) == {"application/xml"}
+    assert set(paths["/api/v1/billing-runs/"]["post"]["responses"]) >= {"202", "400", "403"}
+    credit = paths["/api/v1/invoices/{id}/credit/"]["post"]["requestBody"]["content"]["application/json"]
+    assert {e["value"].get("net_amount") for e in credit["examples"].values()} == {None, "1000.00"}
+    schemas = document["components"]["schemas"]
+    assert schemas["InvoiceKindEnum"]["enum"] == ["invoice", "credit_note"]
+    assert "overdue" in schemas["InvoiceStatusEnum"]["enum"]
 
 
 def test_schema_generates_without_warnings():
