@@ -37,6 +37,7 @@ from billing.forms import (
 from billing.models import Delivery, Invoice, InvoiceKind, InvoiceStatus, TimeEntry
 from billing.templatetags.billing_ui import invoice_label
 from pricing.engine.money import ZERO, round_money
+from pricing.templatetags.pricing_ui import money
 from tenants.audit import Actor
 from tenants.decorators import forbidden, staff_required
 from tenants.forms import apply_errors
@@ -223,7 +224,7 @@ def invoice_credit(request, tenant_slug, pk):
                     messages.success(
                         request,
                         _("Credit note %(note)s issued for invoice %(number)s: %(total)s incl. VAT.")
-                        % {"note": note.number, "number": invoice.number, "total": note.total},
+                        % {"note": note.number, "number": invoice.number, "total": money(note.total, note.currency)},
                     )
                     return redirect(_url(request, "detail", note.pk))
             else:
@@ -254,7 +255,9 @@ def payment_register(request, tenant_slug, pk):
             else:
                 apply_errors(form, exc)
         else:
-            messages.success(request, _("Payment of %(amount)s registered.") % {"amount": payment.amount})
+            messages.success(
+                request, _("Payment of %(amount)s registered.") % {"amount": money(payment.amount, invoice.currency)}
+            )
             return redirect(_url(request, "detail", invoice.pk))
     return _detail(request, _invoice(pk), status=400, payment_form=form, payment_open=True)
 

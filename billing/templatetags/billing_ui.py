@@ -102,6 +102,20 @@ def invoice_label(invoice) -> str:
     return f"{_word(KINDS, invoice.kind)} {invoice.number}"
 
 
+@register.filter
+def org_number(value) -> str:
+    """ "979190018" → "979 190 018" (anything else as it is)."""
+    text = str(value or "")
+    return f"{text[:3]} {text[3:6]} {text[6:]}" if len(text) == 9 and text.isdigit() else text
+
+
+@register.filter
+def account_number(value) -> str:
+    """A Norwegian bank account "86011117947" → "8601 11 17947" (anything else as it is)."""
+    text = str(value or "").replace(" ", "").replace(".", "")
+    return f"{text[:4]} {text[4:6]} {text[6:]}" if len(text) == 11 and text.isdigit() else str(value or "")
+
+
 @register.inclusion_tag("backoffice/billing/_invoice_table.html", takes_context=True)
 def invoices_of(context, customer=None, contract=None):
     """The newest invoices of a customer (with its schools') or of a contract, for their detail pages."""

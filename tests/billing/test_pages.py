@@ -87,7 +87,7 @@ def test_every_role_sees_the_list_and_the_detail_and_only_finance_roles_get_the_
     html = page.content.decode()
     assert page.status_code == 200
     assert "Invoice 1 · Stavanger kommune" in html
-    assert invoice.kid in html and "86011117947" in html
+    assert invoice.kid in html and "8601 11 17947" in html
     finance = role in (Role.OWNER, Role.FINANCE)
     assert (f"/billing/invoices/{invoice.pk}/credit/" in html) is finance
     assert ("Register a payment" in html) is finance
@@ -671,3 +671,61 @@ def test_list_and_detail_use_a_bounded_number_of_queries(client, tenant_a, n, dj
         assert client.get(f"{BO}/run/").status_code == 200
     with django_assert_max_num_queries(17):
         assert client.get(f"/backoffice/alpha/customers/{last.customer_id}/").status_code == 200
+
+
+# ---------------------------------------------------------------- sending (billing.delivery)
+
+
+def test_send_by_e_mail_then_send_again_and_a_customer_without_a_channel_is_told_what_to_fix(client, spekter):
+    from django.core import mail
+
+    from billing.models import Delivery
+
+    tenant, invoice = spekter["tenant"], spekter["invoice"]
+    login(client, tenant, Role.FINANCE)
+    first = client.post(f"{BO}/invoices/{invoice.pk}/send/")
+    assert first.status_code == 302
+    with tenant_context(tenant):
+        delivery = Delivery.objects.get()
+        assert (delivery.channel, delivery.status, delivery.recipient) == (
+            "email",
+            "sent",
+            spekter["customer"].invoice_email,
+        )
+    assert len(mail.outbox) == 1
+    html = client.get(f"{BO}/invoices/{invoice.pk}/", **EN).content.decode()
+    assert "Delivered" in html and "PDF by e-mail" in html and "Send again" in html
+    listing = client.get(f"{BO}/", **EN).content.decode()
+    assert "Delivered" in listing and "Sent" in listing  # delivery status, and the invoice's own status
+    assert client.post(f"{BO}/invoices/{invoice.pk}/send/").status_code == 302
+    assert in_tenant(tenant, lambda: Delivery.objects.count()) == 2
+    with tenant_context(tenant):
+        type(spekter["customer"]).objects.filter(pk=spekter["customer"].pk).update(invoice_email="", peppol_endpoint="")
+    refused = client.post(f"{BO}/invoices/{invoice.pk}/send/", **EN)
+    assert refused.status_code == 400
+    assert "has neither a Peppol endpoint (for EHF) nor an invoice e-mail address" in refused.content.decode()
+    assert in_tenant(tenant, lambda: Delivery.objects.count()) == 2
+
+
+def test_a_failed_delivery_shows_its_error_and_can_be_retried(client, spekter):
+    from billing.models import Delivery
+
+    tenant, invoice = spekter["tenant"], spekter["invoice"]
+    with tenant_context(tenant):
+        failed = Delivery.objects.create(
+            invoice=invoice,
+            channel="email",
+            recipient=spekter["customer"].invoice_email,
+            status="failed",
+            attempts=2,
+            last_error="SMTP 451: try later",
+        )
+    login(client, tenant, Role.OWNER)
+    html = client.get(f"{BO}/invoices/{invoice.pk}/", **EN).content.decode()
+    assert "SMTP 451: try later" in html and "Failed (will be retried)" in html and "Try again now" in html
+    response = client.post(f"{BO}/invoices/{invoice.pk}/deliveries/{failed.pk}/retry/")
+    assert response.status_code == 302
+    with tenant_context(tenant):
+        assert Delivery.objects.get(pk=failed.pk).status == "sent"
+    login(client, tenant, Role.SALES)
+    assert client.post(f"{BO}/invoices/{invoice.pk}/deliveries/{failed.pk}/retry/").status_code == 403

@@ -24,7 +24,10 @@ PORTAL = "/portal/alpha/invoices"
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
-def invoice_for(customer, *, issue_on=d(2026, 3, 1), unit_price="1000.00"):
+MARCH_1 = d(2026, 3, 1)
+
+
+def invoice_for(customer, *, issue_on=MARCH_1, unit_price="1000.00"):
     draft = services.invoice_manual_draft_create(
         actor=ACTOR, customer=customer, lines=[{"description": "Kurs", "quantity": "1", "unit_price": unit_price}]
     )
@@ -79,7 +82,7 @@ def test_the_kommune_sees_its_own_and_its_schools_invoices_with_kid_account_and_
         assert f"{PORTAL}/{customers[key].pk}/" in html
     assert f"{PORTAL}/{customers['other'].pk}/" not in html and f"{PORTAL}/{customers['draft'].pk}/" not in html
     assert "Invoice 1" in html and "Invoice 2" in html and "Credit note 4" in html and "for invoice 1" in html
-    assert customers["own"].kid in html and "86011117947" in html
+    assert customers["own"].kid in html and "8601 11 17947" in html
     assert "Nordnes skole" in html  # the school's invoice names the school
     assert "NOK\u00a01,125.00" in html  # outstanding on invoice 1: 1 250.00 − 125.00 credited
     assert "2026-03-31" in html  # due 30 days after 2026-03-01
@@ -90,7 +93,7 @@ def test_the_detail_shows_payment_information_lines_and_credit_notes(client, cus
     portal_login(client, customers["tenant"], customers["kommune"], "kari@bergen.kommune.no")
     own = customers["own"]
     html = client.get(f"{PORTAL}/{own.pk}/", **EN).content.decode()
-    assert "Invoice 1" in html and own.kid in html and "86011117947" in html
+    assert "Invoice 1" in html and own.kid in html and "8601 11 17947" in html
     assert "Kurs" in html and "1 × 1000.00 = 1000.00" in html  # the line's explanation
     assert "NOK\u00a0125.00" in html and "NOK\u00a01,125.00" in html  # credited and outstanding
     assert f"{PORTAL}/{customers['note'].pk}/" in html
