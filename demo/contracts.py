@@ -1,5 +1,6 @@
 """Demo contracts for the five vendors, replayed from 2024-01-01 to the demo date through the same
-services and jobs production runs (renewals, notice ends, acceptance, trial pauses, notices, deletion).
+services and jobs production runs (renewals, notice ends, acceptance, trial pauses, notices, deletion),
+with the billing run, payments, the overdue job and deliveries on each step (see demo/billing.py).
 
 Each vendor has a small story: dated actions (order, send, sign, DPA, notice, trials, amendments).
 Between actions the jobs run on every date where something falls due, so messages carry the right
@@ -500,15 +501,19 @@ def _due_dates(after: dt.date) -> list[dt.date]:
 
 def replay(slug: str, as_of: dt.date) -> int:
     """Play the vendor's story and the jobs from 2024-01-01 to ``as_of``. Returns the job runs made."""
-    actions = sorted((a for a in story(slug, as_of) if a[0] <= as_of), key=lambda a: a[0])
+    from demo import billing
+
+    everything = story(slug, as_of) + billing.story(slug, as_of)
+    actions = sorted((a for a in everything if a[0] <= as_of), key=lambda a: a[0])
     day, runs, i = START, 0, 0
     while day <= as_of:
         while i < len(actions) and actions[i][0] <= day:
             actions[i][2]()
             i += 1
         jobs.run_all(day)
+        billing.billing_day(slug, day)
         runs += 1
-        candidates = [d for d in _due_dates(day) if d <= as_of]
+        candidates = [d for d in _due_dates(day) if d <= as_of] + sorted(billing.billing_dates(day, as_of))
         if i < len(actions):
             candidates.append(actions[i][0])
         if not candidates:
@@ -516,5 +521,6 @@ def replay(slug: str, as_of: dt.date) -> int:
         day = min(candidates)
     if day < as_of:
         jobs.run_all(as_of)
+        billing.billing_day(slug, as_of)
         runs += 1
     return runs

@@ -1,6 +1,7 @@
 """The demo loads the five vendors, replays their contracts through the jobs, and is idempotent."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 
@@ -19,7 +20,7 @@ def states(slug):
         return dict(Contract.objects.values_list("reference", "state"))
 
 
-def test_demo_replays_the_story_and_a_second_load_changes_nothing(brreg_fake, settings, tmp_path):
+def test_demo_replays_the_story_and_a_second_load_changes_nothing(brreg_fake, peppol_fake, settings, tmp_path):
     settings.AVTALE_VAR_DIR = tmp_path
     settings.VAR_DIR = tmp_path
     summary = load(AS_OF)
@@ -61,6 +62,34 @@ def test_demo_replays_the_story_and_a_second_load_changes_nothing(brreg_fake, se
             stored = set(ContractDocument.objects.values_list("contract_id", "sha256"))
             signed = set(Signature.objects.values_list("contract_id", "document_sha256"))
             assert signed and signed <= stored  # every signature names a document that was kept
+
+    from billing.models import Delivery, DeliveryStatus, Invoice, InvoiceKind, InvoiceStatus, TimeEntry
+
+    for tenant in Tenant.objects.all():
+        with tenant_context(tenant):
+            numbers = sorted(Invoice.objects.exclude(status=InvoiceStatus.DRAFT).values_list("number", flat=True))
+            assert numbers == list(range(1, len(numbers) + 1)), tenant.slug  # one series, no gap
+            assert numbers, f"{tenant.slug} has no invoices"
+            assert not Delivery.objects.exclude(status=DeliveryStatus.SENT).exists()  # EHF or e-mail, all out
+    with tenant_context(Tenant.objects.get(slug="spekter")):
+        first = Invoice.objects.get(number=1)
+        # The first invoice waits for the DPA (2024-02-20), for the term year from the contract's start.
+        assert (first.issue_date, first.period_start, first.net, first.total) == (
+            dt.date(2024, 2, 20),
+            dt.date(2024, 2, 15),
+            Decimal("26292.00"),
+            Decimal("32865.00"),
+        )
+        assert not Invoice.objects.filter(contract__reference="SP-2026-003").exists()  # awaiting the DPA
+    with tenant_context(Tenant.objects.get(slug="piscator")):
+        assert TimeEntry.objects.count() == 3 and not TimeEntry.objects.filter(invoice__isnull=True).exists()
+        hours = Invoice.objects.get(time_entries__description__startswith="Opplæring")
+        assert hours.net == Decimal("7200.00")  # 3 × 1 800.00 + 2 × 900.00
+        assert Invoice.objects.filter(status=InvoiceStatus.OVERDUE).exists()  # Bømlo pays half
+    with tenant_context(Tenant.objects.get(slug="digireq")):
+        note = Invoice.objects.get(kind=InvoiceKind.CREDIT_NOTE)
+        assert (note.total, note.credited_invoice.issue_date) == (Decimal("468.75"), dt.date(2026, 2, 19))
+        assert Invoice.objects.filter(status=InvoiceStatus.OVERDUE, customer__name__startswith="Sikkerhet").exists()
 
     def audit_counts():
         out = {}

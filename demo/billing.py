@@ -1,0 +1,221 @@
+"""Demo billing: the billing run, deliveries, payments and the overdue job, replayed day by day with the
+contracts (called from :func:`demo.contracts.replay`), through the same services and jobs production runs.
+
+Each vendor has a small billing story besides what the run invoices by itself: hours and expenses on
+Piscator's contracts, a partial credit note, and customers who pay on time, late, in part or not at all.
+Payments are registered on the replay step that reaches their date (with that date), before the overdue
+job runs, so an invoice paid in time is never overdue. Idempotent: what is done is skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+
+from billing import jobs, run, services
+from billing.models import Invoice, InvoiceKind, InvoiceStatus, TimeEntry
+from catalog.models import HourlyService
+from contracts import lifecycle, terms
+from contracts.models import Contract
+from tenants.audit import Actor
+
+FINANCE = Actor.system("load_demo (finance)")
+STAFF = Actor.system("load_demo (staff)")
+PAYS_AFTER_DAYS = 18  # most customers pay 18 days after the invoice date (30 days net)
+INTERVAL_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+# How each vendor's customers pay (customer org key → rule); everyone else pays PAYS_AFTER_DAYS after issue.
+# "late": 20 days after the due date; "never": not at all (overdue in the demo); "half": half on time.
+PAYERS: dict[str, dict[str, str]] = {
+    "spekter": {},
+    "standard-norge": {"nordvik": "late"},
+    "piscator": {"bomlo": "half"},
+    "digireq": {"sikkerhet-ost": "never", "lillestrom": "late"},
+    "identum": {"sandnes": "late"},
+}
+
+Action = tuple[dt.date, str, Callable[[], object]]
+
+
+def _contract(reference: str) -> Contract | None:
+    return Contract.objects.filter(reference=reference).select_related("customer").first()
+
+
+def hours(
+    reference: str,
+    on: dt.date,
+    description: str,
+    *,
+    service: str,
+    worked: str = "0",
+    travel: str = "0",
+    expenses: str = "0",
+    expenses_for: str = "",
+) -> Callable[[], object]:
+    def act():
+        contract = _contract(reference)
+        if contract is None or TimeEntry.objects.filter(contract=contract, worked_on=on, description=description):
+            return None
+        return services.time_entry_create(
+            actor=STAFF,
+            contract=contract,
+            service=HourlyService.objects.get(code=service),
+            worked_on=on,
+            description=description,
+            hours=Decimal(worked),
+            travel_hours=Decimal(travel),
+            expenses=Decimal(expenses),
+            expenses_description=expenses_for,
+        )
+
+    return act
+
+
+def credit(reference: str, on: dt.date, issued_on: dt.date, net: str, reason: str) -> Callable[[], object]:
+    """A partial credit note for the contract's invoice issued on ``issued_on``."""
+
+    def act():
+        invoice = Invoice.objects.filter(
+            contract__reference=reference, kind=InvoiceKind.INVOICE, issue_date=issued_on
+        ).first()
+        if invoice is None or invoice.credit_notes.exists():
+            return None
+        return services.credit_note_create(actor=FINANCE, invoice=invoice, on=on, reason=reason, net_amount=net)
+
+    return act
+
+
+def story(slug: str, as_of: dt.date) -> list[Action]:
+    d = dt.date
+    if slug == "piscator":
+        return [
+            (
+                d(2024, 4, 16),
+                "hours",
+                hours(
+                    "PI-2024-001",
+                    d(2024, 4, 16),
+                    "Opplæring i mannskapsplanlegging om bord",
+                    service="consulting",
+                    worked="3",
+                    travel="2",
+                ),
+            ),
+            (
+                d(2025, 2, 4),
+                "hours",
+                hours(
+                    "PI-2024-002",
+                    d(2025, 2, 4),
+                    "Oppsett av lønnsarter for sjøfolk",
+                    service="consulting",
+                    worked="4.5",
+                ),
+            ),
+            (
+                d(2026, 9, 8),
+                "hours",
+                hours(
+                    "PI-2024-001",
+                    d(2026, 9, 8),
+                    "Workshop om innrapportering av sjøtid, Ålesund",
+                    service="consulting",
+                    worked="6",
+                    travel="3",
+                    expenses="2480.00",
+                    expenses_for="Reise etter statens satser (fly Bergen–Ålesund t/r)",
+                ),
+            ),
+        ]
+    if slug == "digireq":
+        return [
+            (
+                d(2026, 3, 2),
+                "credit",
+                credit(
+                    "DR-T-002",
+                    d(2026, 3, 2),
+                    d(2026, 2, 19),
+                    "375.00",
+                    "Fem brukere var deaktivert før perioden; kreditert etter avtale",
+                ),
+            )
+        ]
+    return []
+
+
+def _payer_rules(slug: str) -> dict[int, str]:
+    """Customer id → payment rule, from the keys in PAYERS."""
+    from demo.contracts import _customer
+
+    return {_customer(slug, key).pk: rule for key, rule in PAYERS.get(slug, {}).items()}
+
+
+def _planned_payments(rule: str, invoice: Invoice) -> list[tuple[dt.date, Decimal]]:
+    outstanding = invoice.total - invoice.credited_amount
+    on_time = invoice.issue_date + dt.timedelta(days=PAYS_AFTER_DAYS)
+    if rule == "never":
+        return []
+    if rule == "late":
+        return [(invoice.due_date + dt.timedelta(days=20), outstanding)]
+    if rule == "half":
+        return [(on_time, (outstanding / 2).quantize(Decimal("0.01")))]
+    return [(on_time, outstanding)]
+
+
+def pay_due(slug: str, day: dt.date) -> int:
+    """Register the payments planned on or before ``day`` (dated as planned)."""
+    made = 0
+    rules = _payer_rules(slug)
+    open_invoices = (
+        Invoice.objects.filter(kind=InvoiceKind.INVOICE, status__in=services.PAYABLE, issue_date__lte=day)
+        .select_related("customer")
+        .prefetch_related("payments")
+        .order_by("pk")
+    )
+    for invoice in open_invoices:
+        paid_before = {p.paid_on for p in invoice.payments.all()}
+        for paid_on, amount in _planned_payments(rules.get(invoice.customer_id, ""), invoice):
+            if paid_on > day or paid_on in paid_before or amount <= 0:
+                continue
+            amount = min(amount, invoice.outstanding)
+            if amount <= 0:
+                continue
+            services.payment_register(
+                actor=FINANCE, invoice=invoice, amount=amount, paid_on=paid_on, reference=f"Bank {paid_on:%d.%m.%Y}"
+            )
+            invoice.refresh_from_db()
+            made += 1
+    return made
+
+
+def billing_dates(after: dt.date, until: dt.date) -> set[dt.date]:
+    """Days after ``after`` on which an invoice may fall due for the contracts as they are now: each
+    period start of the contract's interval from its start, and each 1 January (Standard Norge)."""
+    days: set[dt.date] = set()
+    for year in range(after.year, until.year + 1):
+        days.add(dt.date(year + 1, 1, 1))
+    for contract in Contract.objects.filter(state__in=lifecycle.BILLABLE, start_date__isnull=False):
+        months = INTERVAL_MONTHS.get(contract.interval, 12)
+        n = 0
+        while (day := terms.add_months(contract.start_date, n * months)) <= until:
+            if day > after:
+                days.add(day)
+            n += 1
+    return {day for day in days if after < day <= until}
+
+
+def billing_day(slug: str, day: dt.date) -> None:
+    """What production runs each night, in order: the billing run, payments (the bank file), then the
+    invoice jobs (delivery of what was issued, the overdue job)."""
+    run.run_tenant(day)
+    pay_due(slug, day)
+    jobs.run_all(as_of=day, now=jobs.moment_for(day))
+
+
+def outstanding_summary() -> dict[str, int]:
+    return {
+        status: Invoice.objects.filter(status=status).count()
+        for status in (InvoiceStatus.PAID, InvoiceStatus.PARTLY_PAID, InvoiceStatus.OVERDUE, InvoiceStatus.SENT)
+    }
