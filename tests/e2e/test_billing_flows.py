@@ -92,7 +92,9 @@ def test_billing_run_invoice_pdf_partial_credit_payment_and_the_portal(live_serv
 
             # 2. Start it: the invoice is issued.
             staff.get_by_role("button", name="Start: issue 1 invoice").click()
-            staff.wait_for_selector("text=Billing run for 2026-03-20 done: 1 contract(s), 1 invoice(s) issued.")
+            staff.wait_for_selector(
+                "text=Billing run for 2026-03-20 done: 1 contract(s), 1 invoice(s) issued.", timeout=90_000
+            )
             shoot(staff, "billing-run-done", screenshot_dir)
             invoice = the_invoice()
             assert (invoice.number, invoice.total) == (1, Decimal("32865.00"))
@@ -152,12 +154,35 @@ def test_billing_run_invoice_pdf_partial_credit_payment_and_the_portal(live_serv
                     (Decimal("10000.00"), dt.date(2026, 3, 20))
                 ]
 
-            # 7. The customer sees it in the portal and downloads it.
+            # 7. The other billing pages pass axe too: a new manual invoice (a row added) and time.
+            staff.get_by_role("link", name="Invoices", exact=True).first.click()
+            staff.get_by_role("link", name="New invoice").click()
+            staff.wait_for_url(f"{backoffice}/billing/invoices/new/")
+            staff.fill("#id_line-0-description", "Kurs")
+            staff.get_by_role("button", name="Add line").click()
+            staff.wait_for_selector("#id_line-1-description")
+            assert staff.input_value("#id_line-0-description") == "Kurs"
+            assert staff.evaluate("document.activeElement.id") == "id_line-1-description"  # focus on the new row
+            shoot(staff, "invoice-new", screenshot_dir)
+            staff.select_option("#id_customer", label="Stavanger kommune")
+            staff.fill("#id_line-0-unit_price", "500")
+            staff.focus("#id_line-0-unit_price")
+            staff.keyboard.press("Enter")  # Enter saves the draft (it does not remove a row)
+            staff.wait_for_selector("text=Draft saved. Check it and issue it.")
+            with tenant_context(vendor["tenant"]):
+                draft = Invoice.objects.get(status="draft")
+                assert list(draft.lines.values_list("description", "net")) == [("Kurs", Decimal("500.00"))]
+            staff.get_by_role("link", name="Time", exact=True).click()
+            staff.wait_for_url(f"{backoffice}/billing/time/")
+            shoot(staff, "time-entries", screenshot_dir)
+
+            # 8. The customer sees it in the portal and downloads it.
             log_in(customer, f"{portal}/login/", "olav@stavanger.kommune.no")
             customer.get_by_role("link", name="Our invoices").click()
             customer.wait_for_url(f"{portal}/invoices/")
             table = customer.inner_text("main table")
             assert "Invoice 1" in table and "Credit note 2" in table and invoice.kid in table
+            assert "Draft" not in table  # the draft made above is not shown to the customer
             assert "NOK\u00a021,615.00" in table and "Partly paid" in table
             shoot(customer, "portal-invoices", screenshot_dir)
             customer.get_by_role("link", name="Invoice 1", exact=True).click()
