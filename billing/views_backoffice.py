@@ -81,6 +81,8 @@ def invoice_list(request, tenant_slug):
     queryset = selectors.filter_invoices(selectors.invoices(), **form.filters(), today=_today())
     page = Paginator(queryset, PER_PAGE).get_page(request.GET.get("page"))
     context = {"filter_form": form, "page": page, "query": _query_without_page(request), "today": _today()}
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "results":
+        return render(request, "backoffice/billing/_invoice_results.html", context)
     return render(request, "backoffice/billing/invoice_list.html", context)
 
 

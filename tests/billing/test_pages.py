@@ -171,6 +171,8 @@ def test_filters_status_kind_customer_period_overdue_and_number(client, spekter)
     assert "1 invoice" in overdue and "Fjord Data AS" in overdue and "past due" in overdue
     assert "1 invoice" in numbers("number=1")
     assert client.get(f"{BO}/?status=nonsense&number=x&period_from=soon", **EN).status_code == 200
+    fragment = client.get(f"{BO}/?customer=fjord", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="results", **EN)
+    assert "3 invoices" in fragment.content.decode() and "<form" not in fragment.content.decode()
 
 
 def test_the_list_is_paginated(client, tenant_a):
@@ -729,3 +731,23 @@ def test_a_failed_delivery_shows_its_error_and_can_be_retried(client, spekter):
         assert Delivery.objects.get(pk=failed.pk).status == "sent"
     login(client, tenant, Role.SALES)
     assert client.post(f"{BO}/invoices/{invoice.pk}/deliveries/{failed.pk}/retry/").status_code == 403
+
+
+@pytest.mark.parametrize("n", [1, 30])
+def test_the_time_page_uses_a_bounded_number_of_queries(client, hourly, n, django_assert_max_num_queries):
+    with tenant_context(hourly["tenant"]):
+        for i in range(n):
+            services.time_entry_create(
+                actor=ACTOR,
+                contract=hourly["contract"],
+                service=hourly["service"],
+                worked_on=d(2026, 3, 25),
+                description=f"Arbeid {i}",
+                hours="1",
+            )
+    login(client, hourly["tenant"], Role.FINANCE)
+    with django_assert_max_num_queries(14):
+        response = client.get(f"{BO}/time/", **EN)
+    assert response.status_code == 200 and f"{n} entr" in response.content.decode()
+    with django_assert_max_num_queries(40):
+        assert client.get(f"/backoffice/alpha/contracts/{hourly['contract'].pk}/").status_code == 200
