@@ -751,3 +751,18 @@ def test_the_time_page_uses_a_bounded_number_of_queries(client, hourly, n, djang
     assert response.status_code == 200 and f"{n} entr" in response.content.decode()
     with django_assert_max_num_queries(40):
         assert client.get(f"/backoffice/alpha/contracts/{hourly['contract'].pk}/").status_code == 200
+
+
+def test_a_drafts_pdf_is_a_preview_and_an_ehf_for_a_buyer_without_org_number_shows_why(client, tenant_a):
+    with tenant_context(tenant_a):
+        draft = manual_invoice(CustomerFactory())
+        no_org = manual_invoice(CustomerFactory(name="Ola Privat", org_number=""), issue_on=d(2026, 3, 1))
+    login(client, tenant_a, Role.FINANCE)
+    preview = client.get(f"{BO}/invoices/{draft.pk}/pdf/nb/")
+    assert preview.status_code == 200 and preview.content.startswith(b"%PDF")
+    assert preview["Content-Disposition"] == 'attachment; filename="faktura-utkast.pdf"'
+    refused = client.get(f"{BO}/invoices/{no_org.pk}/ehf/", **EN)
+    assert refused.status_code == 400
+    assert "Ola Privat: EHF needs a Peppol id or a Norwegian organisation number" in refused.content.decode()
+    with tenant_context(tenant_a):
+        assert InvoiceFile.objects.count() == 0
