@@ -78,6 +78,7 @@ from pricing.engine.document import parse_plan
 from pricing.engine.errors import PricingError
 from pricing.engine.money import ZERO, format_amount, round_money
 from pricing.engine.quote import QuoteResult, price
+from pricing.engine.standards import HeldStandard
 from pricing.models import PlanVersion
 from pricing.services import as_validation_error, build_input
 from tenants.models import PUBLIC_SECTOR_KINDS
@@ -222,6 +223,7 @@ class Chunk:
 
     on: dt.date
     contracts: list[Contract]
+    rows: dict[int, list[PricedOn]] = field(default_factory=dict)  # contract id → priced-on rows by date
     versions: dict[int, list[PlanVersion]] = field(default_factory=dict)  # plan id → by valid_from
     dpas: dict[int, DataProcessingAgreement] = field(default_factory=dict)  # controller id → DPA
     invoiced_through: dict[int, dt.date] = field(default_factory=dict)
@@ -246,12 +248,9 @@ def _years_of(contract: Contract, on: dt.date) -> set[int]:
 
 
 def load_contracts(ids: list[int]) -> list[Contract]:
-    """The contracts with customer, its parent, plan and priced-on rows: two queries."""
+    """The contracts with customer, its parent and plan: one query."""
     return list(
-        Contract.objects.filter(pk__in=ids)
-        .select_related("customer", "customer__parent", "plan")
-        .prefetch_related("priced_on")
-        .order_by("pk")
+        Contract.objects.filter(pk__in=ids).select_related("customer", "customer__parent", "plan").order_by("pk")
     )
 
 
@@ -266,6 +265,8 @@ def chunk_for(contracts: list[Contract], on: dt.date, *, lock: bool = False) -> 
     if not contracts:
         return chunk
     ids = [c.pk for c in contracts]
+    for row in PricedOn.objects.filter(contract_id__in=ids).order_by("contract_id", "effective_from", "pk"):
+        chunk.rows.setdefault(row.contract_id, []).append(row)
     plan_ids = {c.plan_id for c in contracts}
     chunk.versions = _group(
         PlanVersion.objects.filter(plan_id__in=plan_ids).order_by("plan_id", "valid_from"), lambda v: v.plan_id
@@ -281,9 +282,8 @@ def chunk_for(contracts: list[Contract], on: dt.date, *, lock: bool = False) -> 
         .annotate(end=Max("period_end"))
         .values_list("contract_id", "end")
     )
-    # Every priced-on row but each contract's earliest (rows are ordered latest first).
-    amended = [row.pk for c in contracts for row in list(c.priced_on.all())[:-1]]
-    amended_contracts = {c.pk for c in contracts if len(c.priced_on.all()) > 1}
+    amended = [row.pk for rows in chunk.rows.values() for row in rows[1:]]  # every row but the earliest
+    amended_contracts = {contract_id for contract_id, rows in chunk.rows.items() if len(rows) > 1}
     if amended:
         chunk.charged_rows = set(Charge.objects.filter(priced_on_id__in=amended).values_list("priced_on_id", flat=True))
         rows = (
@@ -307,8 +307,8 @@ def chunk_for(contracts: list[Contract], on: dt.date, *, lock: bool = False) -> 
     chunk.charges = _group(charges.order_by("due_on", "pk"), lambda c: c.contract_id)
     codes = {
         str(s.get("code"))
-        for c in contracts
-        for row in c.priced_on.all()
+        for rows in chunk.rows.values()
+        for row in rows
         for s in [*(row.request.get("standards") or []), *(row.request.get("extra_prints") or [])]
         if isinstance(s, dict) and s.get("code") and not s.get("category") and s.get("price") is None
     }
@@ -331,13 +331,15 @@ class Pricer:
     def __init__(self) -> None:
         self._specs: dict[int, object] = {}
         self._results: dict[str, QuoteResult] = {}
+        self.lines: dict[tuple, tuple] = {}  # (memo key, period, unit, VAT) → proposed lines
         self.hits = 0
 
     MAX_MEMO = 20_000  # results kept between chunks; beyond this the memo starts afresh (memory bound)
 
     def trim(self) -> None:
-        if len(self._results) > self.MAX_MEMO:
+        if len(self._results) > self.MAX_MEMO or len(self.lines) > self.MAX_MEMO:
             self._results.clear()
+            self.lines.clear()
 
     def version_in_force(self, chunk: Chunk, contract: Contract, day: dt.date) -> PlanVersion | None:
         found = None
@@ -351,31 +353,33 @@ class Pricer:
             self._specs[version.pk] = parse_plan(version.document)
         return self._specs[version.pk]
 
-    def _resolve(self, chunk: Chunk, rows, year: int) -> list | None:
-        """Catalogue codes as explicit category and price (what :func:`held_standards` would load), or None
-        when one is unknown or unpriced (then the service's own lookup reports it)."""
+    def _resolve(self, chunk: Chunk, rows, year: int) -> tuple[HeldStandard, ...] | None:
+        """Catalogue codes as the engine's held standards, priced per 1 January ``year`` from the chunk's
+        catalogue (what :func:`pricing.services.held_standards` loads), or None when a row is not a plain
+        catalogue code or is unknown or unpriced: then the service's own lookup prices it or says why not."""
         out = []
         for row in rows:
             if not isinstance(row, dict) or row.get("category") or row.get("price") is not None or not row.get("code"):
-                out.append(row)
-                continue
+                return None
             standard = chunk.standards.get(str(row["code"]))
             amount = chunk.standard_prices.get((standard.pk, year)) if standard else None
             if amount is None:
                 return None
             out.append(
-                {
-                    "code": standard.code,
-                    "category": standard.category.code,
-                    "price": str(amount),
-                    "withdrawn_on": standard.withdrawn_on,
-                    "added_in_year": row.get("added_in_year"),
-                }
+                HeldStandard(
+                    standard.code, standard.category.code, amount, standard.withdrawn_on, row.get("added_in_year")
+                )
             )
-        return out
+        return tuple(out)
 
     def quote(self, chunk: Chunk, contract: Contract, request: dict, *, start: dt.date, on: dt.date) -> QuoteResult:
         """What :func:`pricing.services.quote_compute` answers for the contract's ``request`` from ``start``."""
+        return self.keyed_quote(chunk, contract, request, start=start, on=on)[1]
+
+    def keyed_quote(
+        self, chunk: Chunk, contract: Contract, request: dict, *, start: dt.date, on: dt.date
+    ) -> tuple[str, QuoteResult]:
+        """:meth:`quote` with the memo key it was found under (the same key: the same lines)."""
         plan = contract.plan
         if not plan.is_active:
             raise ValidationError({"plan": _("Unknown plan %(p)s.") % {"p": plan.code}})
@@ -385,34 +389,45 @@ class Pricer:
                 {"start": _("Plan %(p)s has no prices valid on %(d)s.") % {"p": plan.code, "d": start.isoformat()}}
             )
         customer = contract.customer
-        body = {k: v for k, v in request.items() if k not in ("customer", "extra_prints")}
+        body = {k: v for k, v in request.items() if k not in ("customer", "standards", "extra_prints")}
         body.update(plan=plan.code, interval=contract.interval, start=start.isoformat())
         body["vat_treatment"] = request.get("vat_treatment") or customer.vat_treatment
         if request.get("public_sector") is None:
             body["public_sector"] = customer.kind in PUBLIC_SECTOR_KINDS
-        prints = request.get("extra_prints") or []
-        resolved_prints = None
-        if body.get("standards") and isinstance(body["standards"], list):
-            resolved = self._resolve(chunk, body["standards"], start.year)
-            if resolved is not None:
-                body["standards"] = resolved
+        standards, prints = request.get("standards"), request.get("extra_prints")
+        held = printed = None
+        if standards and isinstance(standards, list):
+            held = self._resolve(chunk, standards, start.year)
+            if held is None:  # let the service load them (and complain)
+                body["standards"] = standards
         if prints:
             if isinstance(prints, list) and all(isinstance(p, dict) for p in prints):
-                resolved_prints = self._resolve(chunk, [{"code": p.get("code")} for p in prints], start.year)
-            if resolved_prints is None:  # let the service load and complain
+                printed = self._resolve(chunk, [{"code": p.get("code")} for p in prints], start.year)
+            if printed is None:
                 body["extra_prints"] = prints
-        key = json.dumps([version.pk, body, resolved_prints, prints, on.isoformat()], sort_keys=True, default=str)
+        key = json.dumps(
+            [
+                version.pk,
+                body,
+                [(h.code, str(h.catalogue_price), h.added_in_year) for h in held or ()],
+                prints if printed else None,
+                on.isoformat(),
+            ],
+            sort_keys=True,
+            default=str,
+        )
         if key in self._results:
             self.hits += 1
-            return self._results[key]
+            return key, self._results[key]
         spec = self.spec(version)
         data, _customer = build_input(body, on=on, plan_intervals=spec.intervals)
-        if resolved_prints is not None:
+        if held is not None:
+            data = dataclasses.replace(data, standards=held)
+        if printed is not None:
             data = dataclasses.replace(
                 data,
                 extra_prints=tuple(
-                    (r["code"], Decimal(r["price"]), p.get("count"))
-                    for r, p in zip(resolved_prints, prints, strict=True)
+                    (s.code, s.catalogue_price, p.get("count")) for s, p in zip(printed, prints, strict=True)
                 ),
             )
         try:
@@ -420,7 +435,7 @@ class Pricer:
         except PricingError as error:
             raise as_validation_error(error) from error
         self._results[key] = result
-        return result
+        return key, result
 
 
 # ---------------------------------------------------------------- per contract
@@ -443,8 +458,10 @@ def billable_from_in(chunk: Chunk, contract: Contract) -> dt.date | None:
     return max(contract.start_date, dpa.signed_on)
 
 
-def priced_on_for(contract: Contract, day: dt.date) -> PricedOn | None:
-    rows = sorted(contract.priced_on.all(), key=lambda r: (r.effective_from, r.pk))
+def priced_on_for(contract: Contract, day: dt.date, rows: list[PricedOn] | None = None) -> PricedOn | None:
+    """The priced-on row in force on ``day`` (else the earliest); ``rows``: the contract's, by date."""
+    if rows is None:
+        rows = sorted(contract.priced_on.all(), key=lambda r: (r.effective_from, r.pk))
     in_force = [r for r in rows if r.effective_from <= day]
     return (in_force or rows or [None])[-1]
 
@@ -457,17 +474,21 @@ def _vat(contract: Contract) -> tuple[str, Decimal]:
 def _period_lines(
     chunk: Chunk, pricer: Pricer, contract: Contract, kind: str, period: BillingPeriod
 ) -> tuple[tuple[ProposedLine, ...], str, str]:
-    row = priced_on_for(contract, period.start)
+    row = priced_on_for(contract, period.start, chunk.rows.get(contract.pk, []))
     if row is None:
         raise ValidationError({"priced_on": "The contract has nothing to price (no priced-on row)."})
     first_part_year = kind == "calendar_year" and period.issue_on == contract.start_date
     start = contract.start_date if first_part_year else period.start
-    result = pricer.quote(chunk, contract, row.request, start=start, on=period.issue_on)
+    key, result = pricer.keyed_quote(chunk, contract, row.request, start=start, on=period.issue_on)
     lines = result.first_period.lines if first_part_year and result.first_period else result.lines
     if result.on_request or any(line.amount is None for line in lines):
         raise _OnRequest("Price on request: " + "; ".join(result.reasons_en))
     category, rate = _vat(contract)
     unit = "EA" if period.is_part_year else UNIT_BY_INTERVAL.get(contract.interval, "EA")
+    reference = str(row.request.get("invoice_reference") or contract.customer.invoice_reference or "")[:100]
+    memo = (key, first_part_year, unit, category, period)
+    if memo in pricer.lines:
+        return pricer.lines[memo], result.totals.currency, reference
     proposed = tuple(
         ProposedLine(
             code=line.code,
@@ -486,7 +507,7 @@ def _period_lines(
         )
         for line in lines
     )
-    reference = str(row.request.get("invoice_reference") or contract.customer.invoice_reference or "")[:100]
+    pricer.lines[memo] = proposed
     return proposed, result.totals.currency, reference
 
 
@@ -560,7 +581,7 @@ def _period_price(result: QuoteResult) -> Decimal:
 def _amendment_charges(
     chunk: Chunk, pricer: Pricer, contract: Contract, kind: str, today: list[BillingPeriod]
 ) -> list[ProposedCharge]:
-    rows = sorted(contract.priced_on.all(), key=lambda r: (r.effective_from, r.pk))
+    rows = chunk.rows.get(contract.pk, [])
     out = []
     for previous, row in zip(rows, rows[1:], strict=False):
         if row.pk in chunk.charged_rows or row.effective_from > chunk.on:
@@ -775,7 +796,7 @@ def plan_contract(chunk: Chunk, pricer: Pricer, contract: Contract) -> ContractP
     elif extras:
         starts = [line.period_start for line in extras if line.period_start]
         ends = [line.period_end for line in extras if line.period_end]
-        row = priced_on_for(contract, on)
+        row = priced_on_for(contract, on, chunk.rows.get(contract.pk, []))
         reference = str((row.request if row else {}).get("invoice_reference") or customer.invoice_reference or "")
         priced.append(
             ProposedInvoice(

@@ -30,6 +30,7 @@ import json
 import os
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
@@ -38,6 +39,7 @@ from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from billing import generator, numbering, services
+from billing.document import DocumentLine
 from billing.models import (
     BillingRun,
     BillingRunStatus,
@@ -123,116 +125,199 @@ class _Context:
     series: str
 
 
+def _insert(model, rows: list[dict], *, returning: bool = False) -> list[int]:
+    """Insert ``rows`` (attname → value; a missing column gets the field's default) in one statement per
+    batch, the rows sent as one JSON parameter (``jsonb_to_recordset``): psycopg's client-side binding
+    would otherwise parse and quote every value of every row. With ``returning``, ids are taken from the
+    table's sequence first (one query) and inserted explicitly, so they are known in row order."""
+    if not rows:
+        return []
+    now = timezone.now()
+    quote = connection.ops.quote_name
+    table = model._meta.db_table
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    defaults = {
+        f.attname: now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) else f.get_default()
+        for f in fields
+    }
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        if returning:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(rows)]
+            )
+            ids = [r[0] for r in cursor.fetchall()]
+            fields = [model._meta.pk, *fields]
+            defaults["id"] = None
+            rows = [{**row, "id": pk} for row, pk in zip(rows, ids, strict=True)]
+        columns = ", ".join(quote(f.column) for f in fields)
+        types = ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in fields)
+        sql = (  # only our own table and column names are formatted in; the rows go as one parameter
+            f"INSERT INTO {quote(table)} ({columns}) "  # noqa: S608
+            f"SELECT {columns} FROM jsonb_to_recordset(%s::jsonb) AS x({types})"
+        )
+        for start in range(0, len(rows), BATCH):
+            data = [
+                {f.column: row.get(f.attname, defaults[f.attname]) for f in fields}
+                for row in rows[start : start + BATCH]
+            ]
+            cursor.execute(sql, [json.dumps(data, cls=DjangoJSONEncoder)])
+    return ids
+
+
+def _snapshot(model, row: dict) -> dict:
+    """What :func:`tenants.audit.snapshot` gives for the saved row."""
+    return {
+        f.name: audit._json_value(row.get(f.attname, f.get_default()))
+        for f in model._meta.concrete_fields
+        if f.name not in audit.SKIP_FIELDS and not f.primary_key
+    }
+
+
+QUANTITY, ORE = Decimal("0.0001"), Decimal("0.01")
+
+
+def _stored_lines(proposal: generator.ProposedInvoice) -> tuple[DocumentLine, ...]:
+    """The document's lines as PostgreSQL will store them (quantity to 4 places, amounts and rate to 2), so the
+    document is the one :func:`billing.services.build_document` would build from the rows."""
+    return tuple(
+        DocumentLine(
+            number=i,
+            description=line.description[:300],
+            explanation=line.explanation_nb,
+            explanation_en=line.explanation_en,
+            quantity=line.quantity.quantize(QUANTITY),
+            unit_code=line.unit_code,
+            unit_price=line.unit_price.quantize(ORE),
+            net=line.net.quantize(ORE),
+            vat_category=line.vat_category,
+            vat_rate=line.vat_rate.quantize(ORE),
+            period_start=line.period_start,
+            period_end=line.period_end,
+        )
+        for i, line in enumerate(proposal.lines, start=1)
+    )
+
+
 def _write(ctx: _Context, proposals: list[generator.ProposedInvoice], by_contract: dict) -> int:
-    """Issue ``proposals`` in bulk: numbers, drafts, lines, one UPDATE issuing them, audit, billed items."""
+    """Issue ``proposals`` in bulk: a block of numbers, the drafts (with KID and document), their lines,
+    one UPDATE issuing them, an audit row each, then the time entries and charges they bill."""
     if not proposals:
         return 0
     series_row = _lock_series(ctx.series)
     first = series_row.next_number
     NumberSeries.objects.filter(pk=series_row.pk).update(next_number=first + len(proposals))
     terms = dt.timedelta(days=ctx.tenant.payment_terms_days or 30)
-    invoices = []
+    due = ctx.on + terms
+    rows, numbers = [], []
     for number, proposal in enumerate(proposals, start=first):
-        lines = tuple(proposal.document_lines())
+        contract = by_contract[proposal.contract_id]
         invoice = Invoice(
-            tenant_id=ctx.tenant.pk,
             kind=InvoiceKind.INVOICE,
-            customer_id=proposal.customer_id,
-            contract_id=proposal.contract_id,
-            period_start=proposal.period.start,
-            period_end=proposal.period.end,
             currency=proposal.currency,
             buyer_reference=proposal.buyer_reference,
-            billing_run_date=ctx.on,
-            supplementary=proposal.supplementary,
-            series=ctx.series,
+            period_start=proposal.period.start,
+            period_end=proposal.period.end,
+            number=number,
             issue_date=ctx.on,
-            due_date=ctx.on + terms,
+            due_date=due,
+            kid=numbering.kid_for(number, ctx.kid_method),
         )
-        contract = by_contract[proposal.contract_id]
-        invoice.number, invoice.kid = number, numbering.kid_for(number, ctx.kid_method)
         document = services.compose_document(
-            invoice, lines, tenant=ctx.tenant, customer=contract.customer, order_reference=contract.reference
+            invoice,
+            _stored_lines(proposal),
+            tenant=ctx.tenant,
+            customer=contract.customer,
+            order_reference=contract.reference,
         )
-        invoice.net = document.net_total
-        invoice.vat = document.vat_total
-        invoice.total = document.total
-        invoice.document = services.document_snapshot(document)
-        invoices.append(invoice)
-    # Inserted as drafts (no number: the check constraint), lines under them, then issued in one UPDATE.
-    issued = [(inv.number, inv.kid, inv.document) for inv in invoices]
-    for inv in invoices:
-        inv.number, inv.kid, inv.document = None, "", {}
-    Invoice.objects.bulk_create(invoices, batch_size=BATCH)
-    InvoiceLine.objects.bulk_create(
+        numbers.append(number)
+        rows.append(
+            {
+                "tenant_id": ctx.tenant.pk,
+                "kind": InvoiceKind.INVOICE,
+                "status": InvoiceStatus.DRAFT,
+                "customer_id": proposal.customer_id,
+                "contract_id": proposal.contract_id,
+                "period_start": proposal.period.start,
+                "period_end": proposal.period.end,
+                "series": ctx.series,
+                "number": None,  # a draft has none (check constraint); given by the UPDATE below
+                "issue_date": ctx.on,
+                "due_date": due,
+                "kid": invoice.kid,
+                "currency": proposal.currency,
+                "net": document.net_total,
+                "vat": document.vat_total,
+                "total": document.total,
+                "buyer_reference": proposal.buyer_reference,
+                "document": services.document_snapshot(document),
+                "billing_run_date": ctx.on,
+                "supplementary": proposal.supplementary,
+            }
+        )
+    ids = _insert(Invoice, rows, returning=True)
+    # Lines go in under drafts: PostgreSQL refuses lines under an issued invoice.
+    _insert(
+        InvoiceLine,
         [
-            InvoiceLine(
-                tenant_id=ctx.tenant.pk,
-                invoice_id=invoice.pk,
-                position=i,
-                code=line.code,
-                description=line.description[:300],
-                description_en=line.description_en[:300],
-                explanation_nb=line.explanation_nb,
-                explanation_en=line.explanation_en,
-                quantity=line.quantity,
-                unit_code=line.unit_code,
-                unit_price=line.unit_price,
-                net=line.net,
-                vat_category=line.vat_category,
-                vat_rate=line.vat_rate,
-                period_start=line.period_start,
-                period_end=line.period_end,
-            )
-            for invoice, proposal in zip(invoices, proposals, strict=True)
+            {
+                "tenant_id": ctx.tenant.pk,
+                "invoice_id": invoice_id,
+                "position": i,
+                "code": line.code,
+                "description": line.description[:300],
+                "description_en": line.description_en[:300],
+                "explanation_nb": line.explanation_nb,
+                "explanation_en": line.explanation_en,
+                "quantity": line.quantity,
+                "unit_code": line.unit_code,
+                "unit_price": line.unit_price,
+                "net": line.net,
+                "vat_category": line.vat_category,
+                "vat_rate": line.vat_rate,
+                "period_start": line.period_start,
+                "period_end": line.period_end,
+            }
+            for invoice_id, proposal in zip(ids, proposals, strict=True)
             for i, line in enumerate(proposal.lines, start=1)
         ],
-        batch_size=BATCH,
     )
-    for inv, (number, kid, document) in zip(invoices, issued, strict=True):
-        inv.number, inv.kid, inv.document, inv.status = number, kid, document, InvoiceStatus.ISSUED
     with connection.cursor() as cursor:
-        for start in range(0, len(invoices), BATCH):
-            part = invoices[start : start + BATCH]
-            values = ", ".join(["(%s, %s, %s, %s::jsonb)"] * len(part))
-            params = []
-            for inv in part:
-                params += [inv.pk, inv.number, inv.kid, json.dumps(inv.document, cls=DjangoJSONEncoder)]
-            sql = (  # only placeholders are formatted in; the values go as parameters
-                "UPDATE billing_invoice AS i SET status = 'issued', number = v.number, kid = v.kid, "  # noqa: S608
-                f"document = v.document FROM (VALUES {values}) AS v(id, number, kid, document) "
-                "WHERE i.id = v.id AND i.status = 'draft'"
-            )
-            cursor.execute(sql, params)
-    _bill_items(ctx, invoices, proposals)
-    AuditEvent.objects.bulk_create(
-        [
-            AuditEvent(
-                tenant_id=ctx.tenant.pk,
-                actor_kind=ctx.actor.kind,
-                actor_user=ctx.actor.user,
-                actor_api_key=ctx.actor.api_key,
-                actor_label=ctx.actor.label[:200],
-                action="invoice.issue",
-                object_type="invoice",
-                object_id=str(inv.pk),
-                object_repr=str(inv)[:200],
-                changes=audit.diff({}, audit.snapshot(inv)),
-            )
-            for inv in invoices
-        ],
-        batch_size=BATCH,
-    )
-    return len(invoices)
+        cursor.execute(
+            "UPDATE billing_invoice AS i SET status = 'issued', number = v.number "
+            "FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, number bigint) "
+            "WHERE i.id = v.id AND i.status = 'draft'",
+            [json.dumps([{"id": pk, "number": n} for pk, n in zip(ids, numbers, strict=True)])],
+        )
+    events = []
+    for invoice_id, number, row in zip(ids, numbers, rows, strict=True):
+        row.update(id=invoice_id, number=number, status=InvoiceStatus.ISSUED, created_at=None)
+        events.append(
+            {
+                "tenant_id": ctx.tenant.pk,
+                "actor_kind": ctx.actor.kind,
+                "actor_user_id": ctx.actor.user.pk if ctx.actor.user else None,
+                "actor_api_key_id": ctx.actor.api_key.pk if ctx.actor.api_key else None,
+                "actor_label": ctx.actor.label[:200],
+                "action": "invoice.issue",
+                "object_type": "invoice",
+                "object_id": str(invoice_id),
+                "object_repr": f"Faktura {number}",
+                "changes": audit.diff({}, _snapshot(Invoice, row)),
+            }
+        )
+    _insert(AuditEvent, events)
+    _bill_items(ctx, ids, proposals)
+    return len(ids)
 
 
-def _bill_items(ctx: _Context, invoices: list[Invoice], proposals: list[generator.ProposedInvoice]) -> None:
+def _bill_items(ctx: _Context, invoice_ids: list[int], proposals: list[generator.ProposedInvoice]) -> None:
     """Set ``invoice`` on the time entries and charges the invoices bill; create the amendments' charges."""
     entries, charges, new = {}, {}, []
-    for invoice, proposal in zip(invoices, proposals, strict=True):
-        entries.update(dict.fromkeys(proposal.time_entry_ids, invoice.pk))
-        charges.update(dict.fromkeys(proposal.charge_ids, invoice.pk))
-        new += [_charge_row(ctx, c, invoice.pk) for c in proposal.new_charges]
+    for invoice_id, proposal in zip(invoice_ids, proposals, strict=True):
+        entries.update(dict.fromkeys(proposal.time_entry_ids, invoice_id))
+        charges.update(dict.fromkeys(proposal.charge_ids, invoice_id))
+        new += [_charge_row(ctx, c, invoice_id) for c in proposal.new_charges]
     if entries:
         TimeEntry.objects.filter(pk__in=entries, invoice__isnull=True).update(
             invoice_id=Case(*[When(pk=k, then=Value(v)) for k, v in entries.items()])

@@ -146,8 +146,49 @@ def _json(value):
     return value
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _plain(value):
+    """``_json(dataclasses.asdict(value))`` without asdict's deep copies (the billing run's hot path)."""
+    names = _FIELD_NAMES.get(type(value))
+    if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names = _FIELD_NAMES.setdefault(type(value), tuple(f.name for f in dataclasses.fields(value)))
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _flat(value: Party | DocumentLine | VatBreakdown) -> dict:
+    """``_plain`` for a dataclass of plain values (no nesting), in one pass over its ``__dict__``."""
+    return {
+        k: str(v) if isinstance(v, Decimal) else v.isoformat() if isinstance(v, dt.date) else v
+        for k, v in vars(value).items()
+    }
+
+
 def document_snapshot(document: InvoiceDocument) -> dict:
-    return _json(dataclasses.asdict(document))
+    """The document as JSON-ready data, as issued (parties, lines and VAT rows are flat data)."""
+    out = {}
+    for name in _FIELD_NAMES.get(InvoiceDocument) or _FIELD_NAMES.setdefault(
+        InvoiceDocument, tuple(f.name for f in dataclasses.fields(InvoiceDocument))
+    ):
+        value = getattr(document, name)
+        if isinstance(value, Party):
+            out[name] = _flat(value)
+        elif isinstance(value, tuple):
+            out[name] = [_flat(v) for v in value]
+        else:
+            out[name] = _plain(value)
+    return out
 
 
 def _revive(cls, data: dict, **nested):

@@ -15,6 +15,7 @@ from billing.models import Charge, Invoice, TimeEntry
 from catalog import services as catalog_services
 from catalog.models import HourlyService
 from contracts import services as contract_services
+from tenants.models import AuditEvent
 from tenants.tenancy import tenant_context
 from tests.billing.test_services import ACTOR, digireq_contract, piscator_contract, sign, totals
 from tests.contracts.conftest import plan_for
@@ -81,8 +82,15 @@ def test_piscator_hours_on_the_period_invoice_3_h_and_2_h_travel_are_7200(piscat
         entry.refresh_from_db()
         assert entry.invoice_id == invoice.pk
         assert not invoice.supplementary
-        # The stored document (PDF and EHF) carries the hour lines too.
+        # The stored document (PDF and EHF) carries the hour lines too, and is the one built from the rows.
         assert [line["net"] for line in invoice.document["lines"]] == ["24000.00", "5400.00", "1800.00"]
+        assert invoice.document == services.document_snapshot(services.build_document(invoice))
+        event = AuditEvent.objects.get(action="invoice.issue", object_id=str(invoice.pk))
+        assert (event.object_repr, event.changes["number"], event.changes["total"]) == (
+            "Faktura 1",
+            [None, 1],
+            [None, "39000.00"],
+        )
 
 
 def test_hours_without_a_period_invoice_wait_for_the_next_month_then_go_on_a_supplementary_invoice(piscator, tenant_a):
