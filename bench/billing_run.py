@@ -190,6 +190,7 @@ def main() -> None:
     parser.add_argument("--chunk-size", type=int, default=None)
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards (to look at it)")
     parser.add_argument("--tracemalloc", action="store_true", help="also trace Python allocations (slower)")
+    parser.add_argument("--sql-times", action="store_true", help="print the time spent per kind of statement")
     parser.add_argument("--profile", action="store_true", help="print the run's top functions (cProfile; slower)")
     args = parser.parse_args()
 
@@ -213,10 +214,18 @@ def main() -> None:
 
         queries = 0
 
+        by_statement: dict[str, list[float]] = {}
+
         def count(execute, sql, params, many, context):
             nonlocal queries
             queries += 1
-            return execute(sql, params, many, context)
+            began = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                spent = by_statement.setdefault(" ".join(sql.split()[:4])[:60], [0, 0.0])
+                spent[0] += 1
+                spent[1] += time.perf_counter() - began
 
         if args.tracemalloc:
             tracemalloc.start()
@@ -235,6 +244,9 @@ def main() -> None:
         seconds = time.perf_counter() - started
         if profiler:
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+        if args.sql_times:
+            for statement, (n, spent) in sorted(by_statement.items(), key=lambda kv: -kv[1][1])[:15]:
+                print(f"  {spent:7.2f} s {n:6} × {statement}")
         traced = tracemalloc.get_traced_memory()[1] / 2**20 if args.tracemalloc else None
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
