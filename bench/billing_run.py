@@ -23,12 +23,14 @@ import argparse
 import cProfile
 import datetime as dt
 import io
+import multiprocessing
 import os
 import pstats
 import resource
 import sys
 import time
 import tracemalloc
+from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
@@ -40,6 +42,7 @@ ON = dt.date(2026, 3, 2)
 VENDOR_SLUGS = ("spekter", "standard-norge", "piscator", "digireq", "identum")
 INTERVAL = {"spekter": "year", "standard-norge": "year", "piscator": "quarter", "digireq": "month", "identum": "month"}
 BATCH = 5000
+SLOWEST_FIRST = ("standard-norge", "spekter", "digireq", "identum", "piscator")
 
 
 def _request(slug: str, i: int, standards: list[str]) -> dict:
@@ -132,7 +135,7 @@ def create_contracts(tenant, slug: str, n: int) -> None:
             )
 
 
-def setup(n: int) -> list:
+def setup(n: int, vendors: list[str]) -> list:
     from django.db import transaction
 
     from demo.catalog import load_catalogue
@@ -142,14 +145,18 @@ def setup(n: int) -> list:
 
     tenants = []
     specs = {v["slug"]: v for v in VENDORS}
-    for k, slug in enumerate(VENDOR_SLUGS):
-        share = n // len(VENDOR_SLUGS) + (1 if k < n % len(VENDOR_SLUGS) else 0)
+    for k, slug in enumerate(vendors):
+        share = n // len(vendors) + (1 if k < n % len(vendors) else 0)
         with transaction.atomic():
             tenant = load_tenant(specs[slug], DemoSummary())
             with tenant_context(tenant):
                 load_catalogue(slug, ON)
                 create_contracts(tenant, slug, share)
         tenants.append(tenant)
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # fresh statistics, as autovacuum would have them after a bulk load
+        cursor.execute("ANALYZE")
     return tenants
 
 
@@ -184,10 +191,68 @@ def copy_bound(tenants) -> tuple[float, int, int]:
     return seconds, rows["billing_invoice"], rows["billing_invoiceline"]
 
 
+def _worker_init(db_name: str) -> None:
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    connection.settings_dict["NAME"] = db_name
+
+
+def bill_tenant(slug: str, chunk: int, sql_times: bool = False, profile: bool = False) -> dict:
+    """Run the billing run for one tenant in this process (as one Celery worker runs the per-tenant task)."""
+    from django.db import connection
+
+    from billing import run
+    from tenants.models import Tenant
+    from tenants.tenancy import tenant_context
+
+    queries = 0
+    by_statement: dict[str, list] = {}
+
+    def count(execute, sql, params, many, context):
+        nonlocal queries
+        queries += 1
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            if sql_times:
+                spent = by_statement.setdefault(" ".join(sql.split()[:4])[:60], [0, 0.0])
+                spent[0] += 1
+                spent[1] += time.perf_counter() - began
+
+    tenant = Tenant.objects.get(slug=slug)
+    profiler = cProfile.Profile() if profile else None
+    began = time.perf_counter()
+    with connection.execute_wrapper(count), tenant_context(tenant):
+        if profiler:
+            profiler.enable()
+        result = run.run_tenant(ON, chunk_size=chunk)
+        if profiler:
+            profiler.disable()
+    seconds = time.perf_counter() - began
+    if profiler:
+        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(45)
+    return {
+        "tenant": slug,
+        "contracts": result.contracts,
+        "invoices": result.invoices,
+        "problems": len(result.problems),
+        "seconds": seconds,
+        "queries": queries,
+        "by_statement": by_statement,
+        "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--contracts", type=int, default=100_000)
     parser.add_argument("--chunk-size", type=int, default=None)
+    parser.add_argument("--workers", type=int, default=1, help="processes billing tenants side by side (default 1)")
+    parser.add_argument("--vendors", default=",".join(VENDOR_SLUGS), help="comma-separated (default: all five)")
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards (to look at it)")
     parser.add_argument("--tracemalloc", action="store_true", help="also trace Python allocations (slower)")
     parser.add_argument("--sql-times", action="store_true", help="print the time spent per kind of statement")
@@ -208,60 +273,55 @@ def main() -> None:
     print(f"database {test_db}: created and migrated in {time.perf_counter() - started:.1f} s")
     try:
         started = time.perf_counter()
-        tenants = setup(args.contracts)
+        tenants = setup(args.contracts, [v for v in args.vendors.split(",") if v])
         print(f"setup: {args.contracts:,} contracts in {time.perf_counter() - started:.1f} s")
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-        queries = 0
-
-        by_statement: dict[str, list[float]] = {}
-
-        def count(execute, sql, params, many, context):
-            nonlocal queries
-            queries += 1
-            began = time.perf_counter()
-            try:
-                return execute(sql, params, many, context)
-            finally:
-                spent = by_statement.setdefault(" ".join(sql.split()[:4])[:60], [0, 0.0])
-                spent[0] += 1
-                spent[1] += time.perf_counter() - began
-
         if args.tracemalloc:
             tracemalloc.start()
         chunk = args.chunk_size or run.CHUNK_SIZE
-        results = []
+        # The slowest tenants first, so the workers finish together.
+        slugs = sorted((t.slug for t in tenants), key=lambda slug: SLOWEST_FIRST.index(slug))
         started = time.perf_counter()
-        profiler = cProfile.Profile() if args.profile else None
-        with connection.execute_wrapper(count):
-            if profiler:
-                profiler.enable()
-            for tenant in tenants:
-                with tenant_context(tenant):
-                    results.append(run.run_tenant(ON, chunk_size=chunk))
-            if profiler:
-                profiler.disable()
+        if args.workers > 1:
+            connection.close()
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(
+                args.workers, mp_context=context, initializer=_worker_init, initargs=(test_db,)
+            ) as pool:
+                stats = list(pool.map(bill_tenant, slugs, [chunk] * len(slugs), [args.sql_times] * len(slugs)))
+        else:
+            stats = [bill_tenant(slug, chunk, args.sql_times, args.profile) for slug in slugs]
         seconds = time.perf_counter() - started
-        if profiler:
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
-        if args.sql_times:
-            for statement, (n, spent) in sorted(by_statement.items(), key=lambda kv: -kv[1][1])[:15]:
-                print(f"  {spent:7.2f} s {n:6} × {statement}")
         traced = tracemalloc.get_traced_memory()[1] / 2**20 if args.tracemalloc else None
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-        contracts = sum(r.contracts for r in results)
-        invoices = sum(r.invoices for r in results)
-        problems = sum(len(r.problems) for r in results)
-        for r in results:
-            print(f"  {r.tenant:<15} {r.contracts:>8,} contracts {r.invoices:>8,} invoices {len(r.problems)} problems")
-        print(f"billing run: {contracts:,} contracts, {invoices:,} invoices, {problems} problems in {seconds:.1f} s")
+        rss = max(s["rss"] for s in stats)
+        if args.sql_times:
+            merged: dict[str, list] = {}
+            for s in stats:
+                for statement, (n, spent) in s["by_statement"].items():
+                    row = merged.setdefault(statement, [0, 0.0])
+                    row[0] += n
+                    row[1] += spent
+            for statement, (n, spent) in sorted(merged.items(), key=lambda kv: -kv[1][1])[:15]:
+                print(f"  {spent:7.2f} s {n:6} × {statement}")
+        contracts = sum(s["contracts"] for s in stats)
+        invoices = sum(s["invoices"] for s in stats)
+        problems = sum(s["problems"] for s in stats)
+        queries = sum(s["queries"] for s in stats)
+        for s in stats:
+            print(
+                f"  {s['tenant']:<15} {s['contracts']:>8,} contracts {s['invoices']:>8,} invoices "
+                f"{s['problems']} problems in {s['seconds']:.1f} s"
+            )
+        print(
+            f"billing run: {contracts:,} contracts, {invoices:,} invoices, {problems} problems in {seconds:.1f} s "
+            f"({args.workers} worker process{'es' if args.workers > 1 else ''})"
+        )
         print(
             f"  {contracts / seconds:,.0f} contracts/s; {queries / max(contracts, 1):.3f} queries per contract "
             f"({queries:,} queries, chunk {chunk})"
         )
         print(
-            f"  peak RSS {rss:,.0f} MiB (before the run {rss_before:,.0f} MiB)"
+            f"  peak RSS {rss:,.0f} MiB per process (the bench's own process before the run: {rss_before:,.0f} MiB)"
             + (f"; Python allocations peak {traced:,.0f} MiB (tracemalloc)" if traced is not None else "")
         )
         with tenant_context(tenants[0]):
@@ -280,6 +340,7 @@ def main() -> None:
         print("targets: " + "; ".join(verdict))
     finally:
         if not args.keep:
+            connection.close()
             connection.creation.destroy_test_db(test_db, verbosity=0)
 
 

@@ -32,6 +32,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
+from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
@@ -168,11 +169,17 @@ def _insert(model, rows: list[dict], *, returning: bool = False) -> list[int]:
 
 def _snapshot(model, row: dict) -> dict:
     """What :func:`tenants.audit.snapshot` gives for the saved row."""
-    return {
-        f.name: audit._json_value(row.get(f.attname, f.get_default()))
-        for f in model._meta.concrete_fields
-        if f.name not in audit.SKIP_FIELDS and not f.primary_key
-    }
+    fields = _SNAPSHOT_FIELDS.get(model)
+    if fields is None:
+        fields = _SNAPSHOT_FIELDS[model] = [
+            (f.name, f.attname, f.get_default())
+            for f in model._meta.concrete_fields
+            if f.name not in audit.SKIP_FIELDS and not f.primary_key
+        ]
+    return {name: audit._json_value(row.get(attname, default)) for name, attname, default in fields}
+
+
+_SNAPSHOT_FIELDS: dict = {}
 
 
 QUANTITY, ORE = Decimal("0.0001"), Decimal("0.01")
@@ -205,7 +212,7 @@ def _issue_changes(row: dict) -> dict:
     on the invoice itself, which PostgreSQL keeps unchanged; copying it into the log would double the run's
     writes)."""
     after = _snapshot(Invoice, row)
-    document = json.dumps(after.pop("document"), sort_keys=True, separators=(",", ":"))
+    document = json.dumps(after.pop("document"), separators=(",", ":"))  # as built: keys in the document's order
     after["document_sha256"] = hashlib.sha256(document.encode()).hexdigest()
     return audit.diff({}, after)
 
@@ -223,8 +230,9 @@ def _write(ctx: _Context, proposals: list[generator.ProposedInvoice], by_contrac
     rows, numbers = [], []
     for number, proposal in enumerate(proposals, start=first):
         contract = by_contract[proposal.contract_id]
-        invoice = Invoice(
+        invoice = SimpleNamespace(  # what compose_document reads of an invoice (no model instance needed)
             kind=InvoiceKind.INVOICE,
+            reason="",
             currency=proposal.currency,
             buyer_reference=proposal.buyer_reference,
             period_start=proposal.period.start,
