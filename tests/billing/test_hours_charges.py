@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.translation import gettext
 
 from billing import run, services
 from billing.models import Charge, Invoice, TimeEntry
@@ -172,7 +173,7 @@ def test_bad_time_entries_are_refused_and_nothing_is_written(piscator, tenant_a,
         service.save()
         with pytest.raises(ValidationError) as err:
             record(contract, service, d(2026, 2, 20), hours="1")
-        assert "no longer active" in err.value.message_dict["service"][0]
+        assert err.value.message_dict["service"] == [gettext("This hourly service is no longer active.")]
         service.is_active = True
         service.save()
         contract.state = "ended"
