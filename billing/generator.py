@@ -370,8 +370,9 @@ class Pricer:
 
     def __init__(self) -> None:
         self._specs: dict[int, object] = {}
-        self._results: dict[str, QuoteResult] = {}
+        self._results: dict[tuple, QuoteResult] = {}
         self.lines: dict[tuple, tuple] = {}  # (memo key, period, unit, VAT) → proposed lines
+        self._held: dict[tuple, HeldStandard] = {}  # (code, year, added in year) → held standard, per run
         self.hits = 0
 
     MAX_MEMO = 20_000  # results kept between chunks; beyond this the memo starts afresh (memory bound)
@@ -380,6 +381,7 @@ class Pricer:
         if len(self._results) > self.MAX_MEMO or len(self.lines) > self.MAX_MEMO:
             self._results.clear()
             self.lines.clear()
+            self._held.clear()
 
     def version_in_force(self, chunk: Chunk, contract: Contract, day: dt.date) -> PlanVersion | None:
         found = None
@@ -398,18 +400,21 @@ class Pricer:
         catalogue (what :func:`pricing.services.held_standards` loads), or None when a row is not a plain
         catalogue code or is unknown or unpriced: then the service's own lookup prices it or says why not."""
         out = []
+        known = self._held
         for row in rows:
             if not isinstance(row, dict) or row.get("category") or row.get("price") is not None or not row.get("code"):
                 return None
-            standard = chunk.standards.get(str(row["code"]))
-            amount = chunk.standard_prices.get((standard.pk, year)) if standard else None
-            if amount is None:
-                return None
-            out.append(
-                HeldStandard(
+            key = (row["code"], year, row.get("added_in_year"))
+            held = known.get(key)
+            if held is None:
+                standard = chunk.standards.get(str(row["code"]))
+                amount = chunk.standard_prices.get((standard.pk, year)) if standard else None
+                if amount is None:
+                    return None
+                held = known[key] = HeldStandard(
                     standard.code, standard.category.code, amount, standard.withdrawn_on, row.get("added_in_year")
                 )
-            )
+            out.append(held)
         return tuple(out)
 
     def quote(self, chunk: Chunk, contract: Contract, request: dict, *, start: dt.date, on: dt.date) -> QuoteResult:
@@ -418,7 +423,7 @@ class Pricer:
 
     def keyed_quote(
         self, chunk: Chunk, contract: Contract, request: dict, *, start: dt.date, on: dt.date
-    ) -> tuple[str, QuoteResult]:
+    ) -> tuple[tuple, QuoteResult]:
         """:meth:`quote` with the memo key it was found under (the same key: the same lines)."""
         plan = contract.plan
         if not plan.is_active:
@@ -445,16 +450,12 @@ class Pricer:
                 printed = self._resolve(chunk, [{"code": p.get("code")} for p in prints], start.year)
             if printed is None:
                 body["extra_prints"] = prints
-        key = json.dumps(
-            [
-                version.pk,
-                body,
-                [(h.code, str(h.catalogue_price), h.added_in_year) for h in held or ()],
-                prints if printed else None,
-                on.isoformat(),
-            ],
-            sort_keys=True,
-            default=str,
+        key = (
+            version.pk,
+            json.dumps(body, sort_keys=True, default=str),
+            held,
+            json.dumps(prints, sort_keys=True, default=str) if printed else None,
+            on,
         )
         if key in self._results:
             self.hits += 1
