@@ -10,10 +10,11 @@
 * Crash-safe: progress (``last_contract_id``) commits with the chunk's invoices, so a run after a crash
   resumes after the last committed chunk; numbers are taken in the chunk's transaction, so none is lost.
 * Fast: a chunk loads what it needs in a fixed number of queries (:func:`billing.generator.chunk_for`),
-  prices through a per-run memo (:class:`billing.generator.Pricer`), and writes in bulk: a block of numbers
-  from the series row, the invoices as drafts, their lines (PostgreSQL refuses lines under an issued
-  invoice), then one ``UPDATE`` issuing them all with number, KID and the stored document, one audit row per
-  invoice, and one ``UPDATE`` each billing the chunk's time entries and charges. Should the bulk insert
+  prices through a per-run memo (:class:`billing.generator.Pricer`), and writes in bulk (:func:`_insert`:
+  a batch of rows as one JSON parameter): a block of numbers from the series row, the invoices as drafts
+  with KID, totals and the stored document, their lines (PostgreSQL refuses lines under an issued invoice),
+  then one ``UPDATE`` issuing them all with their numbers, one audit row per invoice (the document named by
+  its SHA-256), and one ``UPDATE`` each billing the chunk's time entries and charges. Should the bulk insert
   meet the unique constraint (a period invoiced meanwhile by hand), the chunk falls back to one savepoint per
   invoice and skips the duplicate.
 

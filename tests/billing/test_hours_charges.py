@@ -350,3 +350,43 @@ def test_a_chunk_uses_the_same_number_of_queries_for_2_and_for_8_contracts(tenan
             assert TimeEntry.objects.filter(invoice__isnull=True).count() == 0
     assert counts[0] == counts[1]
     assert max(counts[1]) <= 40
+
+
+def test_a_manual_charge_is_billed_once_on_the_next_invoice(digireq, tenant_a):
+    with tenant_context(tenant_a):
+        charge = Charge.objects.create(
+            contract=digireq,
+            source="manual",
+            due_on=d(2026, 2, 19),
+            code="setup",
+            description="Ekstra opplæring",
+            description_en="Extra training",
+            explanation_nb="Avtalt pris",
+            explanation_en="Agreed price",
+            net=D("1500.00"),
+        )
+        assert run.run_tenant(d(2026, 2, 18)).invoices == 0  # not due yet
+        run.run_tenant(d(2026, 2, 19))
+        invoice = Invoice.objects.get(period_start=d(2026, 2, 19))
+        assert [(line.code, line.net) for line in invoice.lines.order_by("position")] == [
+            ("active_users", D("2250.00")),
+            ("setup", D("1500.00")),
+        ]
+        charge.refresh_from_db()
+        assert charge.invoice_id == invoice.pk
+        assert run.run_tenant(d(2026, 2, 19)).invoices == 0
+        assert Invoice.objects.count() == 2
+
+
+def test_the_dry_run_shows_a_credit_note_and_writes_nothing(digireq, tenant_a):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    with tenant_context(tenant_a):
+        amend(digireq, d(2026, 2, 1), {"quantities": {"active_users": 20}})
+    out = StringIO()
+    call_command("billing_run", "--as-of", "2026-02-01", "--dry-run", "--tenant", tenant_a.slug, stdout=out)
+    assert f"{digireq.reference} Kunde AS: credit note, net 435.48" in out.getvalue()
+    with tenant_context(tenant_a):
+        assert (Invoice.objects.count(), Charge.objects.count()) == (1, 0)

@@ -32,11 +32,15 @@ class Command(BaseCommand):
                     self.stdout.write(
                         f"  {p.contract_reference} {p.customer_name}: {p.period.start.isoformat()} – "
                         f"{p.period.end.isoformat()} net {p.net} VAT {p.vat} total {p.total} {p.currency}"
+                        + (" (supplementary: hours and charges)" if p.supplementary else "")
                     )
+                for c in result.credits:
+                    self.stdout.write(f"  {c.contract_reference} {c.customer_name}: credit note, net {c.net}")
             else:
                 self.stdout.write(
                     f"{result.tenant} {day.isoformat()}: {result.contracts} contract(s), "
                     f"{result.invoices} invoice(s) issued"
+                    + (f", {result.credit_notes} credit note(s)" if result.credit_notes else "")
                 )
             for problem in result.problems:
                 self.stdout.write(f"  ! {problem.contract_reference}: {problem.message}")
