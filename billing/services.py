@@ -232,7 +232,8 @@ def invoice_document(invoice: Invoice) -> InvoiceDocument:
 def invoice_draft_create(
     *, actor: Actor, proposal: ProposedInvoice, billing_run_date: dt.date | None = None
 ) -> Invoice:
-    """A draft invoice with the proposal's lines (no number yet)."""
+    """A draft invoice with the proposal's lines (no number yet); the time entries and charges it bills are
+    linked to it (a deleted draft lets them go again)."""
     invoice = Invoice.objects.create(
         kind=InvoiceKind.INVOICE,
         customer_id=proposal.customer_id,
@@ -242,7 +243,28 @@ def invoice_draft_create(
         currency=proposal.currency,
         buyer_reference=proposal.buyer_reference,
         billing_run_date=billing_run_date,
+        supplementary=proposal.supplementary,
     )
+    if proposal.time_entry_ids:
+        TimeEntry.objects.filter(pk__in=proposal.time_entry_ids, invoice__isnull=True).update(invoice=invoice)
+    if proposal.charge_ids:
+        Charge.objects.filter(pk__in=proposal.charge_ids, invoice__isnull=True).update(invoice=invoice)
+    for charge in proposal.new_charges:
+        Charge.objects.create(
+            contract_id=charge.contract_id,
+            priced_on_id=charge.priced_on_id,
+            due_on=charge.due_on,
+            code=charge.code,
+            description=charge.description,
+            description_en=charge.description_en,
+            explanation_nb=charge.explanation_nb,
+            explanation_en=charge.explanation_en,
+            net=charge.net,
+            period_start=charge.period_start,
+            period_end=charge.period_end,
+            invoice=invoice,
+            created_by=actor.label[:200],
+        )
     InvoiceLine.objects.bulk_create(
         [
             InvoiceLine(

@@ -390,3 +390,23 @@ def test_the_dry_run_shows_a_credit_note_and_writes_nothing(digireq, tenant_a):
     assert f"{digireq.reference} Kunde AS: credit note, net 435.48" in out.getvalue()
     with tenant_context(tenant_a):
         assert (Invoice.objects.count(), Charge.objects.count()) == (1, 0)
+
+
+def test_a_draft_from_a_proposal_holds_its_time_entries_until_it_is_deleted(piscator, tenant_a):
+    from billing import generator
+
+    contract, service = piscator
+    with tenant_context(tenant_a):
+        entry = record(contract, service, d(2026, 2, 16), hours="3", travel_hours="2")
+        (proposal,), problems = generator.proposals_for(contract, d(2026, 2, 16))
+        assert (proposal.net, proposal.time_entry_ids, problems) == (D("31200.00"), (entry.pk,), [])
+        draft = services.invoice_draft_create(actor=ACTOR, proposal=proposal)
+        entry.refresh_from_db()
+        assert entry.invoice_id == draft.pk
+        assert run.preview(d(2026, 2, 16)).proposals == []  # the period and the hours are taken by the draft
+        services.invoice_draft_delete(actor=ACTOR, invoice=draft)
+        entry.refresh_from_db()
+        assert entry.invoice_id is None
+        run.run_tenant(d(2026, 2, 16))
+        entry.refresh_from_db()
+        assert Invoice.objects.get(pk=entry.invoice_id).net == D("31200.00")
