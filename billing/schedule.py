@@ -10,6 +10,11 @@ Three kinds of schedule cover the seed vendors:
 
 A period is due once its issue date has come, it has not been invoiced (it starts after
 ``invoiced_through``) and it starts before the contract's end.
+
+Between periods: :func:`hours_cutoff` says which hours go on a supplementary invoice when no period invoice
+is due (those before the current month), and :func:`rest_of_period_days` / :func:`rest_of_year_quarters`
+measure what is left of an invoiced period from an amendment (by days, or in whole quarters) for its
+supplementary charge or credit (see :mod:`billing.generator`).
 """
 
 from __future__ import annotations
