@@ -410,3 +410,36 @@ def test_a_draft_from_a_proposal_holds_its_time_entries_until_it_is_deleted(pisc
         run.run_tenant(d(2026, 2, 16))
         entry.refresh_from_db()
         assert Invoice.objects.get(pk=entry.invoice_id).net == D("31200.00")
+
+
+def test_spekter_and_standard_norge_chunks_use_the_same_queries_at_1_and_3_contracts(tenant_a, tenant_b):
+    from tenants.models import CustomerKind
+    from tests.billing.test_services import spekter_contract
+
+    counts = []
+    for tenant, n in ((tenant_a, 1), (tenant_b, 3)):
+        with tenant_context(tenant):
+            plan = plan_for("spekter", code=tenant.slug)
+            for i in range(n):
+                spekter_contract(plan, kommune=CustomerFactory(name=f"Kommune {i}", kind=CustomerKind.KOMMUNE))
+            sn = plan_for("standard-norge", code=f"{tenant.slug}-sn")
+            catalog_services.category_save(actor=ACTOR, data={"code": "1", "name_nb": "1", "name_en": "1"})
+            catalog_services.standards_import_csv(
+                actor=ACTOR,
+                text="code,title,category,price\n" + "\n".join(f"NS {k},T,1,1000" for k in range(30)),
+                year=2026,
+            )
+            for i in range(n):
+                contract = contract_services.contract_create(
+                    actor=ACTOR,
+                    customer=CustomerFactory(),
+                    plan=sn,
+                    interval="year",
+                    on=d(2026, 3, 1),
+                    priced_on={"standards": [{"code": f"NS {k}"} for k in range(10 + i)], "concurrent_users": 3},
+                    terms_data=contract_services.TERM_PRESETS["standard-norge"],
+                )
+                sign(contract, d(2026, 3, 20))
+            counts.append(_queries(d(2026, 3, 20)))
+            assert Invoice.objects.count() == 2 * n
+    assert counts[0] == counts[1]
