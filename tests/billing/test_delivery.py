@@ -11,6 +11,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.utils import translation
 
 from billing import delivery as outbox
 from billing import peppol, services
@@ -43,6 +44,12 @@ def ehf_customer(**kwargs):
     customer.peppol_endpoint = f"0192:{customer.org_number}"
     customer.save()
     return customer
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The messages below are compared in English (the conftest puts Bokmål back after each test)."""
+    translation.activate("en")
 
 
 @pytest.fixture
@@ -123,7 +130,7 @@ def test_temporary_failure_keeps_the_error_and_a_next_attempt_then_the_retry_sen
         assert delivery.next_attempt_at == NOW + dt.timedelta(minutes=5)
         assert delivery.last_error == (
             "The access point could not take the EHF now: The access point answered HTTP 503; it will be tried "
-            "again. Next attempt at 20.03.2026 09:05."
+            "again. Next attempt at 2026-03-20 09:05."
         )
         invoice.refresh_from_db()
         assert (invoice.status, invoice.sent_at) == (InvoiceStatus.ISSUED, None)

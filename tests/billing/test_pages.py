@@ -273,7 +273,7 @@ def test_a_manual_invoice_through_the_row_editor_then_issued(client, spekter):
         ]
         assert (draft.buyer_reference, draft.contract_id, draft.number) == ("Ref 77", spekter["contract"].pk, None)
     with at(d(2026, 4, 1)):
-        issued = client.post(f"{BO}/invoices/{draft.pk}/issue/")
+        issued = client.post(f"{BO}/invoices/{draft.pk}/issue/", **EN)
     assert issued.status_code == 302
     with tenant_context(tenant):
         draft.refresh_from_db()
@@ -479,7 +479,7 @@ def test_the_run_preview_writes_nothing_and_start_issues_the_invoices(client, di
     assert "NOK\u00a011,250.00" in html  # 4 × 2 812.50
     with tenant_context(tenant):
         assert Invoice.objects.count() == 0 and BillingRun.objects.count() == 0
-    start = client.post(f"{BO}/run/", {"as_of": "2026-02-19", "action": "start"})
+    start = client.post(f"{BO}/run/", {"as_of": "2026-02-19", "action": "start"}, **EN)
     assert start.status_code == 302 and start["Location"] == f"{BO}/run/?as_of=2026-02-19"
     with tenant_context(tenant):
         assert sorted(Invoice.objects.values_list("number", flat=True)) == [1, 2, 3, 4]

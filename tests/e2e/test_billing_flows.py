@@ -162,7 +162,8 @@ def test_billing_run_invoice_pdf_partial_credit_payment_and_the_portal(live_serv
             staff.get_by_role("button", name="Add line").click()
             staff.wait_for_selector("#id_line-1-description")
             assert staff.input_value("#id_line-0-description") == "Kurs"
-            assert staff.evaluate("document.activeElement.id") == "id_line-1-description"  # focus on the new row
+            # Focus moves to the new row once htmx has settled the swap (it fails after the timeout otherwise).
+            staff.wait_for_function("document.activeElement && document.activeElement.id === 'id_line-1-description'")
             shoot(staff, "invoice-new", screenshot_dir)
             staff.select_option("#id_customer", label="Stavanger kommune")
             staff.fill("#id_line-0-unit_price", "500")
