@@ -120,3 +120,24 @@ def test_the_celery_task_runs_every_tenant(three_contracts, tenant_a, tenant_b):
     assert outcome == {tenant_a.slug: {"contracts": 3, "invoices": 2}, tenant_b.slug: {"contracts": 0, "invoices": 0}}
     with tenant_context(tenant_a):
         assert sorted(Invoice.objects.values_list("total", flat=True)) == [Decimal("2812.50")] * 2
+
+
+def test_with_a_broker_beats_run_queues_one_task_per_tenant(tenant_a, tenant_b, settings, monkeypatch):
+    """Beat's run (no tenant) fans out per tenant so the tenants' runs spread over the workers."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    queued = []
+
+    class Queued:
+        def __init__(self, n):
+            self.id = f"task-{n}"
+
+    def apply_async(args, queue=None):
+        queued.append((*args, queue))
+        return Queued(len(queued))
+
+    monkeypatch.setattr(tasks.billing_run, "apply_async", apply_async)
+    outcome = tasks.billing_run.run("2026-01-19")
+    assert queued == [("2026-01-19", tenant_a.slug, None), ("2026-01-19", tenant_b.slug, None)]
+    assert outcome == {"queued": {tenant_a.slug: "task-1", tenant_b.slug: "task-2"}}
+    with tenant_context(tenant_a):
+        assert not Invoice.objects.exists()  # nothing ran in the fanning task itself
