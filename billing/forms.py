@@ -110,7 +110,7 @@ class CreditForm(forms.Form):
 class PaymentForm(forms.Form):
     amount = AmountField(label=_("Amount paid"))
     paid_on = date_field(_("Paid on"))
-    reference = forms.CharField(label=_("Reference"), required=False, max_length=100)
+    reference = forms.CharField(label=_("Payment reference"), required=False, max_length=100)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("prefix", "payment")
