@@ -32,7 +32,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from billing import files, run, services
+from billing import files, numbering, run, services
 from billing.models import (
     BillingRun,
     Delivery,
@@ -55,6 +55,7 @@ from tenants.api import (
     LIST_BACKENDS,
     ErrorSerializer,
     StrictInputMixin,
+    TenantAPIView,
     TenantCustomerField,
     TenantScopedViewSet,
 )
@@ -988,3 +989,52 @@ class BillingRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
     def preview(self, request):
         as_of = _checked(AsOfInputSerializer, request.data).get("as_of") or business_today()
         return Response(PreviewSerializer(preview_data(run.preview(as_of))).data)
+
+
+# ================================================================ the tenant's invoicing choices
+
+
+class BillingSettingsSerializer(serializers.Serializer):
+    credit_notes_own_series = serializers.BooleanField(
+        help_text="True: credit notes are numbered in their own continuous series; false: in the invoice series."
+    )
+    kid_method = serializers.ChoiceField(choices=["mod10", "mod11"], help_text="The KID's check digit.")
+    payment_terms_days = serializers.IntegerField(
+        read_only=True, help_text="Days net from the invoice date (changed on the tenant's profile)."
+    )
+
+
+class BillingSettingsInputSerializer(StrictInputMixin, serializers.Serializer):
+    credit_notes_own_series = serializers.BooleanField(required=False)
+    kid_method = serializers.ChoiceField(choices=["mod10", "mod11"], required=False)
+
+
+class BillingSettingsView(TenantAPIView):
+    """The tenant's invoicing choices: the credit notes' number series and the KID method."""
+
+    serializer_class = BillingSettingsSerializer
+
+    def _data(self, current) -> dict:
+        return {
+            "credit_notes_own_series": current.credit_notes_own_series,
+            "kid_method": current.kid_method,
+            "payment_terms_days": self.tenant.payment_terms_days,
+        }
+
+    @extend_schema(operation_id="billing_settings_retrieve", tags=["billing"], summary="Invoicing settings")
+    def get(self, request):
+        return Response(self._data(numbering.settings_for_tenant()))
+
+    @extend_schema(
+        operation_id="billing_settings_partial_update",
+        tags=["billing"],
+        summary="Change the invoicing settings (read-write key)",
+        description="The credit notes' series can change only before the first credit note is issued (400).",
+        request=BillingSettingsInputSerializer,
+        responses={200: BillingSettingsSerializer, 400: BAD_REQUEST},
+        examples=[OpenApiExample("Credit notes in their own series", value={"credit_notes_own_series": True})],
+    )
+    def patch(self, request):
+        data = self.validated_input(BillingSettingsInputSerializer, request.data, partial=True)
+        current = services.billing_settings_update(actor=self.actor, **data)
+        return Response(self._data(current))

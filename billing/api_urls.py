@@ -3,6 +3,7 @@
 Included before the tenants API, whose catch-all answers any path not matched here.
 """
 
+from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from billing import api
@@ -18,4 +19,7 @@ router.register("payments", api.PaymentViewSet, basename="payment")
 router.register("time-entries", api.TimeEntryViewSet, basename="time-entry")
 router.register("billing-runs", api.BillingRunViewSet, basename="billing-run")
 
-urlpatterns = router.urls
+urlpatterns = [
+    re_path(r"^billing-settings/?$", api.BillingSettingsView.as_view(), name="billing-settings"),
+    *router.urls,
+]

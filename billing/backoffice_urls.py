@@ -19,6 +19,7 @@ urlpatterns = [
     path("invoices/<int:pk>/send/", views.invoice_send, name="send"),
     path("invoices/<int:pk>/deliveries/<int:delivery_pk>/retry/", views.delivery_retry, name="retry"),
     path("run/", views.billing_run, name="run"),
+    path("settings/", views.billing_settings, name="settings"),
     path("time/", views.time_entries, name="time"),
     path("time/<int:pk>/delete/", views.time_entry_delete, name="time_delete"),
 ]

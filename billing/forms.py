@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from billing.models import InvoiceKind, InvoiceStatus
+from billing.models import InvoiceKind, InvoiceStatus, KidMethod
 from catalog.models import HourlyService
 from contracts import lifecycle
 from contracts.forms import DATE_WIDGET, date_field
@@ -263,3 +263,18 @@ __all__ = [
     "TimeEntryFilterForm",
     "TimeEntryForm",
 ]
+
+
+class BillingSettingsForm(forms.Form):
+    credit_notes_own_series = forms.BooleanField(
+        label=_("Credit notes in their own number series"),
+        required=False,
+        help_text=_(
+            "Off: credit notes take the next number in the invoice series. Chosen before the first credit note."
+        ),
+    )
+    kid_method = forms.ChoiceField(
+        label=_("KID check digit"),
+        choices=KidMethod.choices,
+        help_text=_("For invoices issued from now on; the bank agreement says which one the vendor uses."),
+    )

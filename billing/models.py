@@ -53,6 +53,9 @@ class BillingSettings(TenantOwned):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant"], name="billing_settings_one_per_tenant")]
 
+    def __str__(self) -> str:
+        return "Fakturainnstillinger"
+
 
 class NumberSeries(TenantOwned):
     """A gap-free number series: ``next_number`` is taken under ``SELECT … FOR UPDATE`` at issue."""

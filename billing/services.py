@@ -26,7 +26,17 @@ from billing.document import (
     vat_breakdown,
 )
 from billing.generator import VAT_RATE_BY_CATEGORY, ProposedInvoice
-from billing.models import Charge, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Payment, TimeEntry
+from billing.models import (
+    BillingSettings,
+    Charge,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    KidMethod,
+    Payment,
+    TimeEntry,
+)
 from catalog.models import HourlyService
 from contracts import lifecycle
 from contracts.models import Contract
@@ -724,3 +734,43 @@ def time_entry_delete(*, actor: Actor, entry: TimeEntry) -> None:
         raise ValidationError({"invoice": _("This time is already invoiced; credit the invoice instead.")})
     audit.record(actor, "time_entry.delete", entry, before=audit.snapshot(entry))
     entry.delete()
+
+
+# ---------------------------------------------------------------- the tenant's invoicing choices
+
+
+@transaction.atomic
+def billing_settings_update(*, actor: Actor, credit_notes_own_series=None, kid_method=None) -> BillingSettings:
+    """Change the tenant's invoicing choices (``None``: keep). Credit notes move to (or from) their own
+    continuous series only before the first credit note is issued, so no series is broken midway; the KID
+    method applies to invoices issued from now on."""
+    require_tenant()
+    current = BillingSettings.objects.select_for_update().filter().first()
+    created = current is None
+    if created:
+        BillingSettings.objects.bulk_create([BillingSettings()], ignore_conflicts=True)
+        current = BillingSettings.objects.select_for_update().get()
+    before = {} if created else audit.snapshot(current)
+    errors = {}
+    if kid_method is not None and kid_method not in KidMethod.values:
+        errors["kid_method"] = _("Choose mod10 or mod11.")
+    if credit_notes_own_series is not None and not isinstance(credit_notes_own_series, bool):
+        errors["credit_notes_own_series"] = _("Give true or false.")
+    elif (
+        credit_notes_own_series is not None
+        and credit_notes_own_series != current.credit_notes_own_series
+        and Invoice.objects.filter(kind=InvoiceKind.CREDIT_NOTE).exclude(status=InvoiceStatus.DRAFT).exists()
+    ):
+        errors["credit_notes_own_series"] = _(
+            "Credit notes have been issued in the current series; the choice is made before the first credit "
+            "note, so that every series stays continuous."
+        )
+    if errors:
+        raise ValidationError(errors)
+    if credit_notes_own_series is not None:
+        current.credit_notes_own_series = credit_notes_own_series
+    if kid_method is not None:
+        current.kid_method = kid_method
+    current.save()
+    audit.record(actor, "billing_settings.update", current, before=before, after=audit.snapshot(current))
+    return current

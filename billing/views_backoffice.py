@@ -26,6 +26,7 @@ from billing import run, selectors, services
 from billing.files import invoice_file
 from billing.forms import (
     BillingRunForm,
+    BillingSettingsForm,
     CreditForm,
     InvoiceFilterForm,
     InvoiceLineRows,
@@ -35,6 +36,7 @@ from billing.forms import (
     TimeEntryForm,
 )
 from billing.models import Delivery, Invoice, InvoiceKind, InvoiceStatus, TimeEntry
+from billing.numbering import settings_for_tenant
 from billing.templatetags.billing_ui import invoice_label
 from pricing.engine.money import ZERO, round_money
 from pricing.templatetags.pricing_ui import money
@@ -498,3 +500,40 @@ def time_entry_delete(request, tenant_slug, pk):
         return redirect(_url(request, "time"))
     messages.success(request, _("Time entry deleted."))
     return redirect(_url(request, "time"))
+
+
+# ---------------------------------------------------------------- the tenant's invoicing choices
+
+
+@staff_required("invoice.view")
+@require_http_methods(["GET", "POST"])
+def billing_settings(request, tenant_slug):
+    current = settings_for_tenant()
+    credit_notes_issued = Invoice.objects.filter(kind=InvoiceKind.CREDIT_NOTE).exclude(status=InvoiceStatus.DRAFT)
+    initial = {"credit_notes_own_series": current.credit_notes_own_series, "kid_method": current.kid_method}
+    status = 200
+    if request.method == "POST":
+        if not _can(request, "tenant.edit"):
+            return forbidden(request)
+        form = BillingSettingsForm(request.POST, initial=initial)
+        if form.is_valid():
+            try:
+                services.billing_settings_update(
+                    actor=_actor(request),
+                    credit_notes_own_series=form.cleaned_data["credit_notes_own_series"],
+                    kid_method=form.cleaned_data["kid_method"],
+                )
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, _("Invoicing settings saved."))
+                return redirect(_url(request, "settings"))
+        status = 400
+    else:
+        form = BillingSettingsForm(initial=initial)
+    context = {
+        "form": form,
+        "payment_terms_days": request.tenant.payment_terms_days,
+        "series_locked": credit_notes_issued.exists(),
+    }
+    return render(request, "backoffice/billing/settings.html", context, status=status)

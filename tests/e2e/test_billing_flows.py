@@ -176,6 +176,10 @@ def test_billing_run_invoice_pdf_partial_credit_payment_and_the_portal(live_serv
             staff.get_by_role("link", name="Time", exact=True).click()
             staff.wait_for_url(f"{backoffice}/billing/time/")
             shoot(staff, "time-entries", screenshot_dir)
+            staff.get_by_role("link", name="Invoicing settings").click()
+            staff.wait_for_url(f"{backoffice}/billing/settings/")
+            assert "MOD10" in staff.inner_text("main")  # finance reads the choice; owners and admins change it
+            shoot(staff, "billing-settings", screenshot_dir)
 
             # 8. The customer sees it in the portal and downloads it.
             log_in(customer, f"{portal}/login/", "olav@stavanger.kommune.no")

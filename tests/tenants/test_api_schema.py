@@ -91,6 +91,7 @@ def test_schema_has_the_api_paths_and_methods(db):
         "/api/v1/billing-runs/": {"get", "post"},
         "/api/v1/billing-runs/{id}/": {"get"},
         "/api/v1/billing-runs/preview/": {"post"},
+        "/api/v1/billing-settings/": {"get", "patch"},
     }
     assert {path: set(ops) - {"parameters"} for path, ops in paths.items()} == expected
 
