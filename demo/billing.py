@@ -14,7 +14,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from billing import jobs, run, services
-from billing.models import Invoice, InvoiceKind, InvoiceStatus, TimeEntry
+from billing.models import BillingSettings, Invoice, InvoiceKind, InvoiceStatus, TimeEntry
 from catalog.models import HourlyService
 from contracts import lifecycle, terms
 from contracts.models import Contract
@@ -35,7 +35,19 @@ PAYERS: dict[str, dict[str, str]] = {
     "identum": {"sandnes": "late"},
 }
 
+# Invoicing choices: DigiReq numbers credit notes in their own series, Identum's bank wants MOD11 KIDs.
+SETTINGS: dict[str, dict] = {
+    "digireq": {"credit_notes_own_series": True},
+    "identum": {"kid_method": "mod11"},
+}
+
 Action = tuple[dt.date, str, Callable[[], object]]
+
+
+def choose_settings(slug: str) -> None:
+    """The vendor's invoicing choices, made before its first invoice (once)."""
+    if SETTINGS.get(slug) and not BillingSettings.objects.exists():
+        services.billing_settings_update(actor=FINANCE, **SETTINGS[slug])
 
 
 def _contract(reference: str) -> Contract | None:

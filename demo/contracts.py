@@ -503,6 +503,7 @@ def replay(slug: str, as_of: dt.date) -> int:
     """Play the vendor's story and the jobs from 2024-01-01 to ``as_of``. Returns the job runs made."""
     from demo import billing
 
+    billing.choose_settings(slug)
     everything = story(slug, as_of) + billing.story(slug, as_of)
     actions = sorted((a for a in everything if a[0] <= as_of), key=lambda a: a[0])
     day, runs, i = START, 0, 0
