@@ -14,6 +14,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
+from billing.models import Invoice, Payment
 from contracts.models import Contract
 from demo.catalog import load_catalogue, load_quote
 from demo.contracts import replay as replay_contracts
@@ -158,13 +159,21 @@ def load_api_key(tenant: Tenant, keys: dict[str, str], summary: DemoSummary) -> 
 
 
 def replay_jobs(as_of: dt.date, summary: DemoSummary | None = None) -> None:
-    """The jobs production runs: contracts replayed from 2024-01-01 per vendor, then today's registry check."""
+    """The jobs production runs: contracts replayed from 2024-01-01 per vendor with the billing run,
+    payments and invoice jobs on the same days (demo/billing.py), then today's registry check."""
     for tenant in Tenant.objects.filter(slug__in=[v["slug"] for v in VENDORS]).order_by("pk"):
         with tenant_context(tenant), transaction.atomic():
             before = Contract.objects.count()
+            invoices_before, payments_before = Invoice.objects.count(), Payment.objects.count()
             replay_contracts(tenant.slug, as_of)
-            if summary is not None and Contract.objects.count() > before:
-                summary.count("contracts", Contract.objects.count() - before)
+            if summary is not None:
+                for what, n in (
+                    ("contracts", Contract.objects.count() - before),
+                    ("invoices and credit notes", Invoice.objects.count() - invoices_before),
+                    ("payments", Payment.objects.count() - payments_before),
+                ):
+                    if n:
+                        summary.count(what, n)
     tasks.customers_reverify_all(as_of.isoformat())
 
 

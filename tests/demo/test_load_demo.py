@@ -27,6 +27,7 @@ def test_demo_replays_the_story_and_a_second_load_changes_nothing(brreg_fake, pe
     summary = load(AS_OF)
     assert [t["slug"] for t in summary.tenants] == ["spekter", "standard-norge", "piscator", "digireq", "identum"]
     assert summary.created["tenants"] == 5 and summary.created["contracts"] == 19
+    assert summary.created["invoices and credit notes"] > 100 and summary.created["payments"] > 80
 
     assert states("spekter") == {
         "SP-2024-001": lifecycle.ACTIVE,
