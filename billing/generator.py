@@ -144,6 +144,27 @@ class ProposedCharge:
     period_end: dt.date
     corrects_invoice_id: int | None  # the period invoice it corrects (None: today's proposal)
 
+    def as_row(self, *, invoice_id: int | None, created_by: str, tenant_id: int | None = None) -> Charge:
+        """The :class:`~billing.models.Charge` row for it (unsaved), billed on ``invoice_id``."""
+        extra = {"tenant_id": tenant_id} if tenant_id is not None else {}
+        return Charge(
+            **extra,
+            contract_id=self.contract_id,
+            source="amendment",
+            priced_on_id=self.priced_on_id,
+            due_on=self.due_on,
+            code=self.code,
+            description=self.description,
+            description_en=self.description_en,
+            explanation_nb=self.explanation_nb,
+            explanation_en=self.explanation_en,
+            net=self.net,
+            period_start=self.period_start,
+            period_end=self.period_end,
+            invoice_id=invoice_id,
+            created_by=created_by[:200],
+        )
+
 
 @dataclass(frozen=True)
 class ProposedInvoice:

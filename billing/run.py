@@ -337,7 +337,10 @@ def _bill_items(ctx: _Context, invoice_ids: list[int], proposals: list[generator
     for invoice_id, proposal in zip(invoice_ids, proposals, strict=True):
         entries.update(dict.fromkeys(proposal.time_entry_ids, invoice_id))
         charges.update(dict.fromkeys(proposal.charge_ids, invoice_id))
-        new += [_charge_row(ctx, c, invoice_id) for c in proposal.new_charges]
+        new += [
+            c.as_row(invoice_id=invoice_id, created_by=ctx.actor.label, tenant_id=ctx.tenant.pk)
+            for c in proposal.new_charges
+        ]
     if entries:
         TimeEntry.objects.filter(pk__in=entries, invoice__isnull=True).update(
             invoice_id=Case(*[When(pk=k, then=Value(v)) for k, v in entries.items()])
@@ -348,26 +351,6 @@ def _bill_items(ctx: _Context, invoice_ids: list[int], proposals: list[generator
         )
     if new:
         Charge.objects.bulk_create(new, batch_size=BATCH)
-
-
-def _charge_row(ctx: _Context, charge: generator.ProposedCharge, invoice_id: int | None) -> Charge:
-    return Charge(
-        tenant_id=ctx.tenant.pk,
-        contract_id=charge.contract_id,
-        source="amendment",
-        priced_on_id=charge.priced_on_id,
-        due_on=charge.due_on,
-        code=charge.code,
-        description=charge.description,
-        description_en=charge.description_en,
-        explanation_nb=charge.explanation_nb,
-        explanation_en=charge.explanation_en,
-        net=charge.net,
-        period_start=charge.period_start,
-        period_end=charge.period_end,
-        invoice_id=invoice_id,
-        created_by=ctx.actor.label[:200],
-    )
 
 
 def _credit(ctx: _Context, credit: generator.ProposedCredit, result: RunResult) -> None:
@@ -389,7 +372,10 @@ def _credit(ctx: _Context, credit: generator.ProposedCredit, result: RunResult) 
         return
     try:
         with transaction.atomic():
-            new = [_charge_row(ctx, c, None) for c in credit.new_charges]
+            new = [
+                c.as_row(invoice_id=None, created_by=ctx.actor.label, tenant_id=ctx.tenant.pk)
+                for c in credit.new_charges
+            ]
             Charge.objects.bulk_create(new)
             charges = list(Charge.objects.filter(pk__in=[*credit.charge_ids, *(c.pk for c in new)]).order_by("pk"))
             services.charges_credit_note_create(actor=ctx.actor, invoice=invoice, on=ctx.on, charges=charges)

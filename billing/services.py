@@ -144,23 +144,12 @@ def build_document(invoice: Invoice) -> InvoiceDocument:
     )
 
 
-def _json(value):
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json(v) for v in value]
-    return value
-
-
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 def _plain(value):
-    """``_json(dataclasses.asdict(value))`` without asdict's deep copies (the billing run's hot path)."""
+    """``dataclasses.asdict(value)`` made JSON-ready (Decimal → str, date → ISO), without asdict's deep
+    copies (the billing run's hot path)."""
     names = _FIELD_NAMES.get(type(value))
     if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
         names = _FIELD_NAMES.setdefault(type(value), tuple(f.name for f in dataclasses.fields(value)))
@@ -260,21 +249,7 @@ def invoice_draft_create(
     if proposal.charge_ids:
         Charge.objects.filter(pk__in=proposal.charge_ids, invoice__isnull=True).update(invoice=invoice)
     for charge in proposal.new_charges:
-        Charge.objects.create(
-            contract_id=charge.contract_id,
-            priced_on_id=charge.priced_on_id,
-            due_on=charge.due_on,
-            code=charge.code,
-            description=charge.description,
-            description_en=charge.description_en,
-            explanation_nb=charge.explanation_nb,
-            explanation_en=charge.explanation_en,
-            net=charge.net,
-            period_start=charge.period_start,
-            period_end=charge.period_end,
-            invoice=invoice,
-            created_by=actor.label[:200],
-        )
+        charge.as_row(invoice_id=invoice.pk, created_by=actor.label).save()
     InvoiceLine.objects.bulk_create(
         [
             InvoiceLine(
