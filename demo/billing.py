@@ -2,7 +2,8 @@
 contracts (called from :func:`demo.contracts.replay`), through the same services and jobs production runs.
 
 Each vendor has a small billing story besides what the run invoices by itself: hours and expenses on
-Piscator's contracts, a partial credit note, and customers who pay on time, late, in part or not at all.
+Piscator's contracts, Identum's support billed per started half hour, a partial credit note, and
+customers who pay on time, late, in part or not at all.
 Payments are registered on the replay step that reaches their date (with that date), before the overdue
 job runs, so an invoice paid in time is never overdue. Idempotent: what is done is skipped.
 """
@@ -139,6 +140,20 @@ def story(slug: str, as_of: dt.date) -> list[Action]:
                     expenses_for="Reise etter statens satser (fly Bergen–Ålesund t/r)",
                 ),
             ),
+        ]
+    if slug == "identum":
+        return [
+            (
+                d(2026, 10, 14),
+                "hours",
+                hours(
+                    "ID-2024-001",
+                    d(2026, 10, 14),
+                    "Feilsøking av SAML-pålogging for skoleadministrasjonen",
+                    service="support",
+                    worked="1.2",  # billed per started half hour: 1.5 h
+                ),
+            )
         ]
     if slug == "digireq":
         return [

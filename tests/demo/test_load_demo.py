@@ -98,6 +98,9 @@ def test_demo_replays_the_story_and_a_second_load_changes_nothing(brreg_fake, pe
     with tenant_context(Tenant.objects.get(slug="identum")):
         kid = Invoice.objects.get(number=1).kid
         assert kid == kid_for(1, "mod11") and kid != kid_for(1, "mod10")  # Identum's bank wants MOD11
+        support = Invoice.objects.get(time_entries__service__code="support")
+        assert (support.issue_date, support.supplementary) == (dt.date(2026, 11, 1), False)  # the next invoice
+        assert support.lines.get(code="hours:support").quantity == Decimal("1.5")  # 1.2 h per started half hour
 
     def audit_counts():
         out = {}
