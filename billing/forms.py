@@ -46,7 +46,7 @@ def status_label(status: str) -> str:
 class InvoiceFilterForm(forms.Form):
     """The invoice list's filters (GET); anything unknown is ignored."""
 
-    number = forms.IntegerField(label=_("Number"), required=False, min_value=1)
+    number = forms.IntegerField(label=_("Invoice number"), required=False, min_value=1)
     customer = forms.CharField(label=_("Customer"), required=False, max_length=200)
     customer_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     status = forms.ChoiceField(label=_("Status"), required=False)
