@@ -168,6 +168,22 @@ def _period(parent: ET.Element, start: dt.date | None, end: dt.date | None) -> N
         _cbc(el, "EndDate", _date(end))
 
 
+def _document_period(doc: InvoiceDocument) -> tuple[dt.date | None, dt.date | None]:
+    """The invoicing period (BG-14), widened to enclose every line period.
+
+    A line can fall outside the document's own period, e.g. billable support delivered in February
+    on the next quarterly invoice (17.03-16.06). Peppol requires each line period to lie within
+    the invoice period (PEPPOL-EN16931-R110/R111, fatal), so the EHF period starts at the earliest
+    line start and ends at the latest line end; the lines keep their own dates.
+    """
+    start, end = doc.period_start, doc.period_end
+    if start is not None:
+        start = min([start, *(ln.period_start for ln in doc.lines if ln.period_start is not None)])
+    if end is not None:
+        end = max([end, *(ln.period_end for ln in doc.lines if ln.period_end is not None)])
+    return start, end
+
+
 def _breakdown(doc: InvoiceDocument) -> tuple[VatBreakdown, ...]:
     if doc.vat_breakdown:
         return doc.vat_breakdown
@@ -204,7 +220,7 @@ def build_ehf(doc: InvoiceDocument) -> ET.Element:
     _cbc(root, "DocumentCurrencyCode", cur)
     if doc.buyer_reference:
         _cbc(root, "BuyerReference", doc.buyer_reference)
-    _period(root, doc.period_start, doc.period_end)
+    _period(root, *_document_period(doc))
     if doc.order_reference:
         _cbc(_cac(root, "OrderReference"), "ID", doc.order_reference)
     if credit and doc.credited_number:

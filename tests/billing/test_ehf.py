@@ -441,6 +441,30 @@ def test_line_period_outside_the_invoice_period_fires_r110_r111():
     assert "PEPPOL-EN16931-R111" in rule_ids(tamper(xml, "cac:InvoiceLine/cac:InvoicePeriod/cbc:EndDate", "2027-08-31"))
 
 
+def test_line_delivered_before_the_invoice_period_widens_the_ehf_period():
+    # given a quarterly invoice (17.03-16.06) that also bills support delivered on 04.02, as the
+    # demo's billable support does (found by the official Peppol rules: PEPPOL-EN16931-R110)
+    q = dict(start=dt.date(2025, 3, 17), end=dt.date(2025, 6, 16))
+    support = line(
+        2,
+        "Konsulentbistand 04.02.2025",
+        "8100.00",
+        qty="6",
+        unit="HUR",
+        start=dt.date(2025, 2, 4),
+        end=dt.date(2025, 2, 4),
+    )
+    main = line(1, "Piscator Standard, fastpris", "24000.00", unit="QAN", **q)
+    doc = document([main, support], period_start=q["start"], period_end=q["end"])
+    # when rendered; then the invoice period encloses every line, the line keeps its own date
+    xml = render_ehf(doc)
+    assert check(xml) == []
+    root = parse(xml)
+    assert text(root, "cac:InvoicePeriod/cbc:StartDate") == "2025-02-04"
+    assert text(root, "cac:InvoicePeriod/cbc:EndDate") == "2025-06-16"
+    assert root.findall("cac:InvoiceLine/cac:InvoicePeriod/cbc:StartDate", NS)[1].text == "2025-02-04"
+
+
 def test_element_out_of_schema_order_is_caught():
     root = parse(render_ehf(spekter_invoice()))
     due = root.find("cbc:DueDate", NS)
