@@ -8,7 +8,7 @@ import io
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.utils import translation
+from django.utils import timezone, translation
 
 from tenants import tenancy
 from tenants.models import ApiKey, ApiKeyScope, AuditEvent, Contact, Customer, CustomerKind, Tenant, Verification
@@ -593,7 +593,8 @@ def test_audit_events_list_and_filters(api, key, tenant_a, customers):
     assert event["changes"] == {"city": ["Oslo", "Bodø"]}
     by_actor = api.get(f"{API}/audit-events/", {"actor_kind": "system"}).json()
     assert [e["action"] for e in by_actor["results"]] == ["api_key.create"]
-    tomorrow = (dt.datetime.now(tz=dt.UTC) + dt.timedelta(days=1)).date().isoformat()
+    # Tomorrow in Oslo, as the filter reads dates (between 23:00 and 24:00 UTC, UTC's tomorrow is Oslo's today).
+    tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
     assert api.get(f"{API}/audit-events/", {"since": tomorrow}).json()["count"] == 0
     assert api.get(f"{API}/audit-events/", {"until": tomorrow}).json()["count"] == 3
     bad = api.get(f"{API}/audit-events/", {"since": "last tuesday"})
