@@ -15,7 +15,7 @@ import re
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -43,6 +43,7 @@ from billing.models import (
     InvoiceStatus,
     Payment,
     TimeEntry,
+    past_due_q,
 )
 from catalog.models import HourlyService
 from contracts.api import InputDateField
@@ -231,10 +232,7 @@ class InvoiceListSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_overdue(self, obj: Invoice) -> bool:
-        if obj.status == InvoiceStatus.OVERDUE:
-            return True
-        today = self.context.get("today") or business_today()
-        return bool(obj.status in services.PAYABLE and obj.due_date and obj.due_date < today and obj.outstanding > 0)
+        return obj.is_past_due(self.context.get("today") or business_today())
 
 
 class InvoiceSerializer(InvoiceListSerializer):
@@ -506,7 +504,7 @@ class InvoiceFilter(django_filters.rest_framework.FilterSet):
         )
 
     def filter_overdue(self, queryset, name, value):
-        overdue = Q(status=InvoiceStatus.OVERDUE) | Q(status__in=services.PAYABLE, due_date__lt=business_today())
+        overdue = past_due_q(business_today())
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
 
 

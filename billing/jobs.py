@@ -9,17 +9,14 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from billing.delivery import deliveries_enqueue, deliveries_send_due
-from billing.models import Invoice, InvoiceKind, InvoiceStatus
+from billing.models import Invoice, InvoiceStatus, past_due_q
 from tenants import audit
 from tenants.audit import Actor
 from tenants.jobs import OSLO, business_today
 
-# The states an unpaid invoice can be in before it is overdue (partly paid: the rest is late too).
-BECOMES_OVERDUE = (InvoiceStatus.ISSUED, InvoiceStatus.SENT, InvoiceStatus.PARTLY_PAID)
 CHUNK = 500
 
 
@@ -32,8 +29,8 @@ def invoices_mark_overdue(*, as_of: dt.date) -> int:
         with transaction.atomic():
             late = list(
                 Invoice.objects.select_for_update()
-                .filter(kind=InvoiceKind.INVOICE, status__in=BECOMES_OVERDUE, due_date__lt=as_of)
-                .filter(total__gt=F("paid_amount") + F("credited_amount"))
+                .filter(past_due_q(as_of))
+                .exclude(status=InvoiceStatus.OVERDUE)
                 .order_by("pk")[:CHUNK]
             )
             if not late:

@@ -8,7 +8,7 @@ Numbers are given at issue (``billing.numbering``); a draft has none.
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import HourlyService
@@ -29,6 +29,21 @@ class InvoiceStatus(models.TextChoices):
     PAID = "paid", _("Paid")
     OVERDUE = "overdue", _("Overdue")
     CREDITED = "credited", _("Credited")
+
+
+# An issued invoice that can still be paid.
+PAYABLE = (InvoiceStatus.ISSUED, InvoiceStatus.SENT, InvoiceStatus.PARTLY_PAID, InvoiceStatus.OVERDUE)
+
+
+def past_due_q(on) -> Q:
+    """Invoices past due on ``on``: marked overdue, or payable with something outstanding and a due date
+    before ``on`` (due 2026-04-19 → past due from 2026-04-20). :meth:`Invoice.is_past_due` says the same."""
+    return Q(status=InvoiceStatus.OVERDUE) | Q(
+        kind=InvoiceKind.INVOICE,
+        status__in=PAYABLE,
+        due_date__lt=on,
+        total__gt=F("paid_amount") + F("credited_amount"),
+    )
 
 
 # The only columns that may change once an invoice is issued (enforced by a PostgreSQL trigger).
@@ -128,6 +143,18 @@ class Invoice(TenantOwned):
     @property
     def outstanding(self):
         return self.total - self.credited_amount - self.paid_amount
+
+    def is_past_due(self, on) -> bool:
+        """As :func:`past_due_q`, for one invoice."""
+        if self.status == InvoiceStatus.OVERDUE:
+            return True
+        return bool(
+            self.kind == InvoiceKind.INVOICE
+            and self.status in PAYABLE
+            and self.due_date
+            and self.due_date < on
+            and self.outstanding > 0
+        )
 
 
 class InvoiceLine(TenantOwned):

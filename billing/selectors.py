@@ -17,15 +17,12 @@ from billing.models import (
     Delivery,
     Invoice,
     InvoiceFile,
-    InvoiceKind,
     InvoiceStatus,
     Payment,
     TimeEntry,
+    past_due_q,
 )
 from tenants.models import OWNER_KINDS, Customer
-
-# Statuses with money still to come in (an invoice past its due date in one of these is overdue).
-OPEN_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.SENT, InvoiceStatus.PARTLY_PAID, InvoiceStatus.OVERDUE)
 
 
 def _latest_delivery(field: str):
@@ -80,9 +77,7 @@ def filter_invoices(
         )
     if overdue:
         day = today or timezone.localdate()
-        queryset = queryset.filter(
-            Q(status=InvoiceStatus.OVERDUE) | Q(kind=InvoiceKind.INVOICE, status__in=OPEN_STATUSES, due_date__lt=day)
-        )
+        queryset = queryset.filter(past_due_q(day))
     if number is not None:
         queryset = queryset.filter(number=number)
     return queryset

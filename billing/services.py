@@ -27,6 +27,7 @@ from billing.document import (
 )
 from billing.generator import VAT_RATE_BY_CATEGORY, ProposedInvoice
 from billing.models import (
+    PAYABLE,
     BillingSettings,
     Charge,
     Invoice,
@@ -45,9 +46,6 @@ from tenants import audit
 from tenants.audit import Actor
 from tenants.models import Customer, Tenant
 from tenants.tenancy import require_tenant
-
-PAYABLE = (InvoiceStatus.ISSUED, InvoiceStatus.SENT, InvoiceStatus.PARTLY_PAID, InvoiceStatus.OVERDUE)
-
 
 # ---------------------------------------------------------------- documents
 
@@ -326,23 +324,20 @@ def _amount(value, field: str) -> Decimal:
     return amount
 
 
-@transaction.atomic
-def credit_note_create(*, actor: Actor, invoice: Invoice, on: dt.date, reason: str, net_amount=None) -> Invoice:
-    """A credit note referencing ``invoice``: in full (``net_amount`` None: every line) or in part (a net
-    amount before VAT, at the invoice's VAT rate). Issued and numbered at once; the invoice is unchanged
-    but for the amount credited (and its status when fully credited)."""
-    invoice = _locked(invoice)
-    errors = {}
+def _credit_state_errors(invoice: Invoice) -> dict[str, str]:
     if invoice.kind != InvoiceKind.INVOICE:
-        errors["invoice"] = _("A credit note corrects an invoice, not another credit note.")
-    elif invoice.status == InvoiceStatus.DRAFT:
-        errors["invoice"] = _("A draft is not credited; change or delete it instead.")
-    elif invoice.status == InvoiceStatus.CREDITED:
-        errors["invoice"] = _("This invoice is already credited in full.")
-    if not (reason or "").strip():
-        errors["reason"] = _("Say why the invoice is credited.")
-    if errors:
-        raise ValidationError(errors)
+        return {"invoice": _("A credit note corrects an invoice, not another credit note.")}
+    if invoice.status == InvoiceStatus.DRAFT:
+        return {"invoice": _("A draft is not credited; change or delete it instead.")}
+    if invoice.status == InvoiceStatus.CREDITED:
+        return {"invoice": _("This invoice is already credited in full.")}
+    return {}
+
+
+def _credit_lines(invoice: Invoice, *, reason: str, net_amount) -> tuple[list[InvoiceLine], Decimal, Decimal]:
+    """The lines of a credit note for a creditable ``invoice`` (every line, or one line of ``net_amount`` at
+    the invoice's VAT rate) and their net and VAT; a ``ValidationError`` when it cannot be credited so.
+    Writes nothing."""
     lines = list(invoice.lines.all())
     remaining = invoice.total - invoice.credited_amount
     if net_amount in (None, ""):
@@ -394,15 +389,39 @@ def credit_note_create(*, actor: Actor, invoice: Invoice, on: dt.date, reason: s
                 period_end=invoice.period_end,
             )
         ]
-    credit_breakdown = vat_breakdown([_document_line(line, 1) for line in credit_lines])
-    credit_total = sum((line.net for line in credit_lines), ZERO) + sum((v.tax for v in credit_breakdown), ZERO)
-    if credit_total > remaining:
+    net = sum((line.net for line in credit_lines), ZERO)
+    vat = sum((v.tax for v in vat_breakdown([_document_line(line, 1) for line in credit_lines])), ZERO)
+    if net + vat > remaining:
         raise ValidationError(
             {
                 "net_amount": _("You cannot credit more than what remains of the invoice: %(r)s incl. VAT.")
                 % {"r": remaining}
             }
         )
+    return credit_lines, net, vat
+
+
+def credit_note_preview(*, invoice: Invoice, net_amount=None) -> dict:
+    """What :func:`credit_note_create` would issue — ``{"net", "vat", "total", "full"}`` — computed the same
+    way, with the same refusals; writes nothing."""
+    if errors := _credit_state_errors(invoice):
+        raise ValidationError(errors)
+    _lines, net, vat = _credit_lines(invoice, reason="", net_amount=net_amount)
+    return {"net": net, "vat": vat, "total": net + vat, "full": net_amount in (None, "")}
+
+
+@transaction.atomic
+def credit_note_create(*, actor: Actor, invoice: Invoice, on: dt.date, reason: str, net_amount=None) -> Invoice:
+    """A credit note referencing ``invoice``: in full (``net_amount`` None: every line) or in part (a net
+    amount before VAT, at the invoice's VAT rate). Issued and numbered at once; the invoice is unchanged
+    but for the amount credited (and its status when fully credited)."""
+    invoice = _locked(invoice)
+    errors = _credit_state_errors(invoice)
+    if not (reason or "").strip():
+        errors["reason"] = _("Say why the invoice is credited.")
+    if errors:
+        raise ValidationError(errors)
+    credit_lines, _net, _vat = _credit_lines(invoice, reason=reason, net_amount=net_amount)
     note = Invoice.objects.create(
         kind=InvoiceKind.CREDIT_NOTE,
         customer=invoice.customer,

@@ -8,7 +8,6 @@ Every form: bad input → 400 with a message per field, nothing saved.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -35,10 +34,10 @@ from billing.forms import (
     TimeEntryFilterForm,
     TimeEntryForm,
 )
-from billing.models import Delivery, Invoice, InvoiceKind, InvoiceStatus, TimeEntry
+from billing.models import PAYABLE, Delivery, Invoice, InvoiceKind, InvoiceStatus, TimeEntry
 from billing.numbering import settings_for_tenant
 from billing.templatetags.billing_ui import invoice_label
-from pricing.engine.money import ZERO, round_money
+from pricing.engine.money import ZERO
 from pricing.templatetags.pricing_ui import money
 from tenants.audit import Actor
 from tenants.decorators import forbidden, staff_required
@@ -91,27 +90,10 @@ def invoice_list(request, tenant_slug):
 # ---------------------------------------------------------------- detail and downloads
 
 
-def _credit_preview(invoice: Invoice, net_amount) -> dict:
-    """What a credit note would be (for the confirmation step); the service decides for real."""
-    lines = list(invoice.lines.all())
-    if net_amount in (None, ""):
-        return {"net": invoice.net, "vat": invoice.vat, "total": invoice.total, "full": True}
-    try:
-        net = Decimal(str(net_amount))
-    except (InvalidOperation, ValueError):
-        return {}
-    if not net.is_finite():
-        return {}
-    rates = {line.vat_rate for line in lines}
-    rate = rates.pop() if len(rates) == 1 else ZERO
-    vat = round_money(net * rate / 100)
-    return {"net": net, "vat": vat, "total": net + vat, "full": False}
-
-
 def detail_context(invoice: Invoice, **extra) -> dict:
     document = services.invoice_document(invoice)
     files = {(f.format, f.language): f for f in invoice.files.all()}
-    payable = invoice.kind == InvoiceKind.INVOICE and invoice.status in services.PAYABLE
+    payable = invoice.kind == InvoiceKind.INVOICE and invoice.status in PAYABLE
     return {
         "invoice": invoice,
         "document": document,
@@ -232,7 +214,10 @@ def invoice_credit(request, tenant_slug, pk):
                     )
                     return redirect(_url(request, "detail", note.pk))
             else:
-                context["preview"] = _credit_preview(invoice, amount)
+                try:
+                    context["preview"] = services.credit_note_preview(invoice=invoice, net_amount=amount)
+                except ValidationError as exc:
+                    apply_errors(form, exc)
         if form.errors:
             status = 400
     context["form"] = form

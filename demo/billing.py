@@ -15,7 +15,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from billing import jobs, run, services
-from billing.models import BillingSettings, Invoice, InvoiceKind, InvoiceStatus, TimeEntry
+from billing.models import PAYABLE, BillingSettings, Invoice, InvoiceKind, InvoiceStatus, TimeEntry
 from catalog.models import HourlyService
 from contracts import lifecycle, terms
 from contracts.models import Contract
@@ -196,7 +196,7 @@ def pay_due(slug: str, day: dt.date) -> int:
     made = 0
     rules = _payer_rules(slug)
     open_invoices = (
-        Invoice.objects.filter(kind=InvoiceKind.INVOICE, status__in=services.PAYABLE, issue_date__lte=day)
+        Invoice.objects.filter(kind=InvoiceKind.INVOICE, status__in=PAYABLE, issue_date__lte=day)
         .select_related("customer")
         .prefetch_related("payments")
         .order_by("pk")

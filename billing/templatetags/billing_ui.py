@@ -146,3 +146,9 @@ def time_entries_of(context, contract):
         "entries": list(selectors.time_entries().filter(contract=contract)[:50]),
         "contract": contract,
     }
+
+
+@register.filter
+def past_due(invoice, today) -> bool:
+    """``invoice|past_due:today``: unpaid after its due date (:meth:`billing.models.Invoice.is_past_due`)."""
+    return invoice.is_past_due(today)
