@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "catalog",
     "pricing",
     "contracts",
+    "indexation",
     "billing",
     "sla",
     "privacy",

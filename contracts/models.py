@@ -47,6 +47,15 @@ class Contract(TenantOwned):
     acceptance_days = models.PositiveSmallIntegerField(_("acceptance period (days)"), null=True, blank=True)
     ordinary_on_business_day = models.BooleanField(_("ordinary operation from the first business day"), default=True)
     dpa_required = models.BooleanField(_("needs a data processing agreement"), default=False)
+    indexation_policy = models.ForeignKey(
+        "pricing.IndexationPolicy",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="contracts",
+        verbose_name=_("price indexation"),
+        help_text=_("Empty: the plan's policy for contracts, if it has one."),
+    )
 
     # Dates.
     agreed_start = models.DateField(_("agreed start"), null=True, blank=True)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class IndexationConfig(AppConfig):
+    name = "indexation"
+    verbose_name = "CPI indexation"
