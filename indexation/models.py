@@ -140,7 +140,9 @@ class PriceAdjustment(TenantOwned):
     class Meta:
         ordering = ["contract", "effective_from"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "contract", "effective_from"], name="price_adjustment_unique_date")
+            models.UniqueConstraint(
+                fields=["tenant", "contract", "effective_from"], name="price_adjustment_unique_date"
+            )
         ]
 
 

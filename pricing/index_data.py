@@ -39,4 +39,3 @@ def load_series(index_code: str, *, overrides: bool = True) -> list[ix.Series]:
             )
         )
     return out
-

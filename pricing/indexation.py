@@ -254,7 +254,9 @@ def measure_date(policy: Policy, effective_on: dt.date) -> dt.date:
     return dt.date(year, month, day)
 
 
-def months_for(policy: Policy, effective_on: dt.date, *, signed_on: dt.date, last_month: Month | None) -> tuple[Month, Month]:
+def months_for(
+    policy: Policy, effective_on: dt.date, *, signed_on: dt.date, last_month: Month | None
+) -> tuple[Month, Month]:
     """(reference month, new month) for an indexation on ``effective_on``."""
     new = latest_published(measure_date(policy, effective_on))
     if policy.reference == TWELVE_MONTHS:
@@ -302,7 +304,8 @@ def pick_series(series: Iterable[Series], reference: Month, new: Month) -> Serie
     newest = ordered[0]
     missing = new if not any(new in s.values for s in ordered) else reference
     return Waiting(
-        f"Venter på indeksen for {month_label(missing, 'nb')} ({newest.name_nb}): den er ikke publisert eller hentet ennå.",
+        f"Venter på indeksen for {month_label(missing, 'nb')} ({newest.name_nb}): "
+        "den er ikke publisert eller hentet ennå.",
         f"Waiting for the index for {month_label(missing, 'en')} ({newest.name_en}): not published or fetched yet.",
         missing,
     )
@@ -416,7 +419,8 @@ def compute(
             f"{add_months(last_effective, 12).isoformat()} at the earliest.",
             field="effective_on",
             message_nb=f"En pris indeksreguleres høyst én gang per 12 måneder: forrige regulering gjaldt fra "
-            f"{last_effective.isoformat()}, så neste kan tidligst gjelde fra {add_months(last_effective, 12).isoformat()}.",
+            f"{last_effective.isoformat()}, så neste kan tidligst gjelde fra "
+            f"{add_months(last_effective, 12).isoformat()}.",
         )
     if effective_on <= signed_on:
         raise IndexationError("effective_on: the first indexation comes after the agreement was signed.",
@@ -500,7 +504,9 @@ def explain(series: Series, reference: Month, new: Month, ref_value: Decimal, ne
         parts = [index_text(name, reference, new, ref_value, new_value, index_factor, lang)]
         parts.append(f"({'grunnlag' if lang == 'nb' else 'base'} {series.base})")
         if capped:
-            parts.append("; ønsket økning begrenset til indeksen" if lang == "nb" else "; requested increase capped at the index")
+            parts.append(
+                "; ønsket økning begrenset til indeksen" if lang == "nb" else "; requested increase capped at the index"
+            )
         if above_cap:
             parts.append(
                 f"; økning {percent_text(factor, lang)} over indeksen, varslet minst 6 måneder før"
@@ -508,7 +514,9 @@ def explain(series: Series, reference: Month, new: Month, ref_value: Decimal, ne
                 else f"; increase {percent_text(factor, lang)} above the index, notified at least 6 months before"
             )
         if kept:
-            parts.append("; fallende indeks, prisen holdes uendret" if lang == "nb" else "; falling index, the price is kept")
+            parts.append(
+                "; fallende indeks, prisen holdes uendret" if lang == "nb" else "; falling index, the price is kept"
+            )
         parts.append(
             f": {format_amount(price, lang)} → {format_amount(new_price, lang)} "
             f"{'fra' if lang == 'nb' else 'from'} {effective_on.isoformat()}"

@@ -126,6 +126,9 @@ class IndexValue(models.Model):
             models.CheckConstraint(condition=models.Q(value__gt=0), name="index_value_positive"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.series_id} {self.month:%Y-%m} {self.value}"
+
 
 class IndexValueOverride(TenantOwned):
     """A month's value entered by a tenant's staff while SSB is unreachable; used only where SSB's own
@@ -167,9 +170,7 @@ class IndexationPolicy(TenantOwned, Named):
 
     code = models.SlugField(_("code"), max_length=60)
     scope = models.CharField(_("what is indexed"), max_length=12, choices=PolicyScope.choices)
-    plan = models.ForeignKey(
-        Plan, on_delete=models.PROTECT, null=True, blank=True, related_name="indexation_policies"
-    )
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, null=True, blank=True, related_name="indexation_policies")
     index_code = models.SlugField(_("index"), max_length=60)
     timing = models.CharField(_("when"), max_length=12, choices=[("january", _("Every 1 January")),
                               ("anniversary", _("Every contract anniversary"))])  # fmt: skip
@@ -186,7 +187,9 @@ class IndexationPolicy(TenantOwned, Named):
     cap = models.CharField(_("cap"), max_length=8, choices=[("none", _("None")), ("index", _("Up to the index"))])
     notice_months = models.PositiveSmallIntegerField(_("notice (months)"), default=0)
     notice_days = models.PositiveSmallIntegerField(_("notice (days)"), default=0)
-    above_cap_notice_months = models.PositiveSmallIntegerField(_("notice above the cap (months)"), null=True, blank=True)
+    above_cap_notice_months = models.PositiveSmallIntegerField(
+        _("notice above the cap (months)"), null=True, blank=True
+    )
     above_cap_may_terminate = models.BooleanField(_("customer may terminate after an above-cap notice"), default=False)
     minimum_notice_days = models.PositiveSmallIntegerField(_("the contract's minimum notice (days)"), default=0)
     minimum_notice_months = models.PositiveSmallIntegerField(_("the contract's minimum notice (months)"), default=0)
