@@ -74,11 +74,13 @@ from catalog.models import Standard, StandardPrice
 from contracts import lifecycle
 from contracts.models import Contract, DataProcessingAgreement, PricedOn
 from contracts.services import controller_of
+from indexation.models import IndexationProposal, PriceAdjustment, ProposalStatus
 from pricing.engine.document import parse_plan
 from pricing.engine.errors import PricingError
 from pricing.engine.money import ZERO, format_amount, round_money
 from pricing.engine.quote import QuoteResult, price
 from pricing.engine.standards import HeldStandard
+from pricing.indexation import apply_steps
 from pricing.models import PlanVersion
 from pricing.services import as_validation_error, build_input
 from tenants.models import PUBLIC_SECTOR_KINDS
@@ -254,6 +256,13 @@ class Chunk:
     charges: dict[int, list[Charge]] = field(default_factory=dict)
     standards: dict[str, Standard] = field(default_factory=dict)
     standard_prices: dict[tuple[int, int], Decimal] = field(default_factory=dict)
+    adjustments: dict[int, list[PriceAdjustment]] = field(default_factory=dict)  # contract id → by date
+    catalogue_notes: dict[int, tuple[str, str]] = field(default_factory=dict)  # year → catalogue indexation
+
+
+def adjustments_on(chunk: Chunk, contract: Contract, day: dt.date) -> list[PriceAdjustment]:
+    """The contract's price adjustments (CPI) in force on ``day``, oldest first."""
+    return [a for a in chunk.adjustments.get(contract.pk, ()) if a.effective_from <= day]
 
 
 def _group(rows, key) -> dict:
@@ -328,6 +337,8 @@ def chunk_for(contracts: list[Contract], on: dt.date, *, lock: bool = False) -> 
     ids = [c.pk for c in contracts]
     for row in PricedOn.objects.filter(contract_id__in=ids).order_by("contract_id", "effective_from", "pk"):
         chunk.rows.setdefault(row.contract_id, []).append(row)
+    for adjustment in PriceAdjustment.objects.filter(contract_id__in=ids).order_by("contract_id", "effective_from"):
+        chunk.adjustments.setdefault(adjustment.contract_id, []).append(adjustment)
     plan_ids = {c.plan_id for c in contracts}
     chunk.versions = _group(
         PlanVersion.objects.filter(plan_id__in=plan_ids).order_by("plan_id", "valid_from"), lambda v: v.plan_id
@@ -380,6 +391,12 @@ def chunk_for(contracts: list[Contract], on: dt.date, *, lock: bool = False) -> 
             (p.standard_id, p.year): p.price
             for p in StandardPrice.objects.filter(standard__in=chunk.standards.values(), year__in=years)
         }
+        chunk.catalogue_notes = {
+            effective.year: (nb, en)
+            for effective, nb, en in IndexationProposal.objects.filter(
+                scope="catalogue", status=ProposalStatus.APPLIED, effective_on__year__in=years
+            ).values_list("effective_on", "explanation_nb", "explanation_en")
+        }
     return chunk
 
 
@@ -411,10 +428,12 @@ class Pricer:
                 found = version
         return found
 
-    def spec(self, version: PlanVersion):
-        if version.pk not in self._specs:
-            self._specs[version.pk] = parse_plan(version.document)
-        return self._specs[version.pk]
+    def spec(self, version: PlanVersion, steps: tuple = ()):
+        """The version's plan, with a contract's CPI adjustments applied step by step (each rounded once)."""
+        key = (version.pk, steps) if steps else version.pk
+        if key not in self._specs:
+            self._specs[key] = parse_plan(apply_steps(version.document, steps) if steps else version.document)
+        return self._specs[key]
 
     def _resolve(self, chunk: Chunk, rows, year: int) -> tuple[HeldStandard, ...] | None:
         """Catalogue codes as the engine's held standards, priced per 1 January ``year`` from the chunk's
@@ -455,6 +474,7 @@ class Pricer:
                 {"start": _("Plan %(p)s has no prices valid on %(d)s.") % {"p": plan.code, "d": start.isoformat()}}
             )
         customer = contract.customer
+        steps = tuple((a.factor, a.rounding) for a in adjustments_on(chunk, contract, start))
         body = {k: v for k, v in request.items() if k not in ("customer", "standards", "extra_prints")}
         body.update(plan=plan.code, interval=contract.interval, start=start.isoformat())
         body["vat_treatment"] = request.get("vat_treatment") or customer.vat_treatment
@@ -473,6 +493,7 @@ class Pricer:
                 body["extra_prints"] = prints
         key = (
             version.pk,
+            steps,
             json.dumps(body, sort_keys=True, default=str),
             held,
             json.dumps(prints, sort_keys=True, default=str) if printed else None,
@@ -481,7 +502,7 @@ class Pricer:
         if key in self._results:
             self.hits += 1
             return key, self._results[key]
-        spec = self.spec(version)
+        spec = self.spec(version, steps)
         data, _customer = build_input(body, on=on, plan_intervals=spec.intervals)
         if held is not None:
             data = dataclasses.replace(data, standards=held)
@@ -548,7 +569,8 @@ def _period_lines(
     category, rate = _vat(contract)
     unit = "EA" if period.is_part_year else UNIT_BY_INTERVAL.get(contract.interval, "EA")
     reference = str(row.request.get("invoice_reference") or contract.customer.invoice_reference or "")[:100]
-    memo = (key, first_part_year, unit, category, period)
+    indexed_nb, indexed_en = indexation_notes(chunk, pricer, contract, start)
+    memo = (key, first_part_year, unit, category, period, indexed_nb)
     if memo in pricer.lines:
         return pricer.lines[memo], result.totals.currency, reference
     proposed = tuple(
@@ -556,8 +578,8 @@ def _period_lines(
             code=line.code,
             description=line.label_nb,
             description_en=line.label_en,
-            explanation_nb=line.explain("nb"),
-            explanation_en=line.explain("en"),
+            explanation_nb=line.explain("nb") + indexed_nb,
+            explanation_en=line.explain("en") + indexed_en,
             quantity=Decimal("1"),
             unit_code=unit,
             unit_price=line.amount,
@@ -571,6 +593,29 @@ def _period_lines(
     )
     pricer.lines[memo] = proposed
     return proposed, result.totals.currency, reference
+
+
+def indexation_notes(chunk: Chunk, pricer: Pricer, contract: Contract, start: dt.date) -> tuple[str, str]:
+    """What the line's explanation adds when the price was indexed (RULES §7: shown on the invoice):
+    the contract's latest CPI adjustment, the indexed list the plan version is, or the catalogue's."""
+    notes = []
+    adjustments = adjustments_on(chunk, contract, start)
+    if adjustments:
+        notes.append((adjustments[-1].explanation_nb, adjustments[-1].explanation_en))
+    version = pricer.version_in_force(chunk, contract, start)
+    indexed = (version.document or {}).get("indexation") if version is not None else None
+    if isinstance(indexed, dict) and indexed.get("nb"):
+        notes.append((indexed["nb"], indexed.get("en") or indexed["nb"]))
+    if contract.pk in chunk.rows and any(row.request.get("standards") for row in chunk.rows[contract.pk]):
+        catalogue = chunk.catalogue_notes.get(start.year)
+        if catalogue:
+            notes.append(catalogue)
+    if not notes:
+        return "", ""
+    return (
+        "".join(f" · Prisjustert etter KPI: {nb}" for nb, _en in notes),
+        "".join(f" · Price indexed by CPI: {en}" for _nb, en in notes),
+    )
 
 
 def _hour_lines(contract: Contract, entries: list[TimeEntry]) -> list[ProposedLine]:

@@ -27,6 +27,7 @@ KINDS = {
     "data_deleted",
     "renewed",
     "notice_confirmed",
+    "price_change",
 }
 
 
@@ -48,8 +49,18 @@ def recipients_for(contract: Contract, *, staff: bool) -> list[str]:
     return sorted(set(emails))
 
 
-def send(contract: Contract, kind: str, key: str, on: dt.date, *, staff: bool = False, **context) -> Message | None:
-    """Render, record and send one notice; None when this (kind, key) was already sent for the contract."""
+def send(
+    contract: Contract,
+    kind: str,
+    key: str,
+    on: dt.date,
+    *,
+    staff: bool = False,
+    attachments: list[tuple[str, bytes, str]] | None = None,
+    **context,
+) -> Message | None:
+    """Render, record and send one notice; None when this (kind, key) was already sent for the contract.
+    ``attachments``: (file name, content, MIME type), e.g. the PDF letter of a price change."""
     if kind not in KINDS:
         raise ValueError(f"Unknown notice kind {kind}")
     lang = language_for(contract)
@@ -75,6 +86,8 @@ def send(contract: Contract, kind: str, key: str, on: dt.date, *, staff: bool = 
         return None
     if to:
         email = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, to)
+        for name, content, mimetype in attachments or ():
+            email.attach(name, content, mimetype)
         # Sent after the transaction commits, so a rolled-back job sends nothing.
         transaction.on_commit(lambda: email.send(fail_silently=False))
     return message

@@ -410,11 +410,19 @@ def notice_preview(contract: Contract, received_on: dt.date) -> terms.NoticeEffe
 
 
 @transaction.atomic
-def notice_give(*, actor: Actor, contract: Contract, given_by: str, received_on: dt.date) -> TerminationNotice:
+def notice_give(
+    *, actor: Actor, contract: Contract, given_by: str, received_on: dt.date, ends_on: dt.date | None = None
+) -> TerminationNotice:
+    """Record a notice. ``ends_on``: a termination without notice period that the terms grant (e.g. after a
+    price increase above the index), ending on that date (exclusive) instead of by the notice rules."""
     contract = _locked(contract)
     if given_by not in ("customer", "vendor"):
         raise ValidationError({"given_by": _("Say who gives notice: customer or vendor.")})
     effect = notice_preview(contract, received_on)
+    if ends_on is not None:
+        if ends_on <= received_on:
+            raise ValidationError({"ends_on": _("The agreement can only end after the notice is received.")})
+        effect = terms.NoticeEffect(received_on, min(ends_on, effect.ends_on), received_on, False)
     before = audit.snapshot(contract)
     _move(contract, "give_notice", actor=actor, on=received_on)
     contract.ends_on = effect.ends_on

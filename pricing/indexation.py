@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -402,12 +402,16 @@ def compute(
     last_month: Month | None = None,
     requested_factor: Decimal | None = None,
     today: dt.date | None = None,
+    reprice: Callable[[Decimal, Decimal], Decimal] | None = None,
 ) -> Indexation | Waiting:
     """What ``price`` becomes on ``effective_on``, or :class:`Waiting` when an index month is missing.
 
     ``last_effective``/``last_month``: the previous indexation's date and new month (None: the first).
     ``requested_factor``: an increase the vendor asks for instead of the index (DigiReq above CPI).
     ``today``: the day it is computed (for the notice: a notice already too late is said so).
+    ``reprice(factor, rounding)``: the new price when ``price`` is a sum of indexed prices (a contract's
+    yearly price from its plan, each of whose prices is indexed and rounded on its own); default: ``price``
+    × factor rounded once.
     Raises :class:`IndexationError` for a second indexation within 12 months or bad values.
     """
     if price < 0:
@@ -452,7 +456,7 @@ def compute(
     if factor < ONE and policy.falling == FALL_KEEP:
         factor, kept = ONE, True
 
-    new_price = index_price(price, factor, policy.rounding)
+    new_price = reprice(factor, policy.rounding) if reprice is not None else index_price(price, factor, policy.rounding)
     notice_by = None if notice.is_none or factor <= ONE else notice.before(effective_on)
     may_terminate = above_cap and policy.above_cap_may_terminate
     nb, en = explain(

@@ -97,6 +97,9 @@ class IndexSeries(models.Model):
     base_year = models.PositiveSmallIntegerField(_("base year"))
     query = models.JSONField(_("SSB query"), default=dict)  # {dimension: [value]} selecting the one series
     closed_after = models.CharField(_("closed after"), max_length=7, blank=True)  # "2025M12": no later months
+    # The day SSB first published this series (the 2025 = 100 tables: February 2026). A computation on an
+    # earlier day does not use it, so a replayed or recomputed past indexation reads what existed then.
+    published_from = models.DateField(_("first published"), null=True, blank=True)
     fetched_at = models.DateTimeField(_("last fetched"), null=True, blank=True)
     fetch_error = models.TextField(_("last fetch error"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -198,6 +201,9 @@ class IndexationPolicy(TenantOwned, Named):
         _("falling index"), max_length=6, choices=[("lower", _("Lower the price")), ("keep", _("Keep the price"))]
     )
     approval = models.CharField(_("approval"), max_length=6, choices=PolicyApproval.choices)
+    first_effective_on = models.DateField(
+        _("first indexation on or after"), null=True, blank=True, help_text=_("E.g. the day the policy was adopted.")
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
