@@ -165,7 +165,7 @@ def _run(as_of: dt.date, report: RunReport) -> None:
         except ix.IndexationError as error:
             report.errors.append(f"{policy.code}: {error}")
             continue
-        series = series_cache.setdefault(policy.index_code, load_series(policy.index_code))
+        series = series_cache.setdefault(policy.index_code, load_series(policy.index_code, on=as_of))
         try:
             if policy.scope == PolicyScope.CONTRACT:
                 _propose_contracts(policy, rules, series, as_of, report)
@@ -177,10 +177,13 @@ def _run(as_of: dt.date, report: RunReport) -> None:
     _apply_due(as_of, report)
 
 
-def _next_effective(rules: ix.Policy, start: dt.date, after: dt.date, as_of: dt.date) -> dt.date:
-    """The first effective date after ``after`` that is not older than the catch-up window."""
+def _next_effective(
+    rules: ix.Policy, start: dt.date, after: dt.date, as_of: dt.date, first: dt.date | None = None
+) -> dt.date:
+    """The first effective date after ``after`` that is not older than the catch-up window (nor before
+    the policy's first indexation date)."""
     effective = ix.next_effective(rules, start, after + dt.timedelta(days=1))
-    while effective < as_of - CATCH_UP:
+    while effective < as_of - CATCH_UP or (first is not None and effective < first):
         effective = ix.next_effective(rules, start, effective + dt.timedelta(days=1))
     return effective
 
@@ -231,7 +234,9 @@ def _propose_chunk(policy, rules, series, ids, as_of, report, preview: PricePrev
     for contract in contracts:
         start = contract.start_date
         previous = last.get(contract.pk)
-        effective = _next_effective(rules, start, previous.effective_on if previous else start, as_of)
+        effective = _next_effective(
+            rules, start, previous.effective_on if previous else start, as_of, policy.first_effective_on
+        )
         if ix.measure_date(rules, effective) > as_of or (contract.pk, effective) in existing:
             continue
         if contract.ends_on and contract.ends_on <= effective:
@@ -453,7 +458,9 @@ def _propose_single(
         .first()
     )
     start = first.valid_from
-    effective = _next_effective(rules, start, previous.effective_on if previous else start, as_of)
+    effective = _next_effective(
+        rules, start, previous.effective_on if previous else start, as_of, policy.first_effective_on
+    )
     if ix.measure_date(rules, effective) > as_of:
         return
     if IndexationProposal.objects.filter(policy=policy, effective_on=effective).exists():
@@ -556,7 +563,7 @@ def _refresh_waiting(as_of: dt.date, report: RunReport, series_cache: dict) -> N
                     rules = policy.rules()
                 except ix.IndexationError:
                     continue
-                series = series_cache.setdefault(policy.index_code, load_series(policy.index_code))
+                series = series_cache.setdefault(policy.index_code, load_series(policy.index_code, on=as_of))
                 was = p.status
                 previous = _previous(p)
                 if p.contract_id:
@@ -852,7 +859,7 @@ def increase_request(
         p.status = ""
     p.requested_factor = (1 + percent / 100).quantize(ix.FACTOR_PLACES)
     rows = list(PricedOn.objects.filter(contract=contract).order_by("effective_from", "pk"))
-    series = load_series(policy.index_code)
+    series = load_series(policy.index_code, on=on)
     _compute_contract(p, contract, rules, series, on, previous, rows, _steps_for([contract.pk]), PricePreview())
     p.save()
     audit.record(actor, "indexation.request_increase", p, after=audit.snapshot(p))
