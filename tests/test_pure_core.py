@@ -10,6 +10,7 @@ PURE = sorted(
     [
         *ROOT.glob("pricing/engine/*.py"),
         ROOT / "contracts" / "terms.py",
+        ROOT / "pricing" / "indexation.py",
         ROOT / "contracts" / "lifecycle.py",
         ROOT / "billing" / "schedule.py",
         ROOT / "billing" / "document.py",
