@@ -157,6 +157,8 @@ CACHES = {
 
 # Outside services: one client each, base URLs configurable (local fakes in tests and the demo).
 BRREG_BASE_URL = env("BRREG_BASE_URL", "https://data.brreg.no/enhetsregisteret/api")
+# SSB's statistics API (PxWebApi v0) for the CPI series (pricing/ssb.py); the fake is at …/ssb/api/v0.
+SSB_BASE_URL = env("SSB_BASE_URL", "https://data.ssb.no/api/v0")
 OUTSIDE_SERVICE_TIMEOUT = float(env("OUTSIDE_SERVICE_TIMEOUT", "5"))
 OUTSIDE_SERVICE_RETRIES = env_int("OUTSIDE_SERVICE_RETRIES", 2)
 # Peppol access point for EHF (billing/peppol.py): the adapter class, its base URL and API token. The default

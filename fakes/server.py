@@ -9,8 +9,12 @@ Run ``python -m fakes.server --port 8765``; point ``BRREG_BASE_URL`` at
 * ``/peppol/api/…``: a Peppol access point (``fakes/peppol/access_point.py``; the REST shape is in
   ``billing/peppol.py``). Point ``PEPPOL_AP_BASE_URL`` at ``http://127.0.0.1:8765/peppol/api``.
   ``GET /peppol/api/v1/documents`` lists what it received.
+* ``/ssb/api/v0/no/table/<table>/`` (POST a PxWebApi v0 query): SSB's statistics API answering
+  JSON-stat2 from the recorded figures in ``fakes/ssb/`` (tables 03013, 14709, 11117; the ``Tid``
+  selection ``item`` or ``top`` N is honoured); an unknown table → 404, a bad query → 400. Point
+  ``SSB_BASE_URL`` at ``http://127.0.0.1:8765/ssb/api/v0``.
 * ``/_control/down`` (POST ``{"service": "brreg", "down": true}``): make a service answer 503, to
-  test what happens when it is down (``"peppol"`` too).
+  test what happens when it is down (``"peppol"`` and ``"ssb"`` too).
 * ``/_control/peppol`` (POST ``{"fail": ["503", "accept_then_503", "timeout"], "delay": 2, "reset": true}``):
   make the access point fail the next sends, or forget what it received.
 """
@@ -24,6 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
+from fakes import ssb
 from fakes.peppol.access_point import FakeAccessPoint
 
 DATA = Path(__file__).resolve().parent
@@ -87,7 +92,23 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, {"fail": self.state.peppol.fail, "received": len(self.state.peppol.received)})
         if self.path.startswith("/peppol/api/"):
             return self._peppol("POST", self._body())
+        parts = [p for p in self.path.split("?")[0].split("/") if p]
+        if parts[:5] == ["ssb", "api", "v0", "no", "table"] and len(parts) == 6:
+            return self._ssb(parts[5], self._body())
         return self._send(404, {"error": "no such fake route"})
+
+    def _ssb(self, table: str, body: bytes):
+        self.state.requests.append(self.path)
+        if "ssb" in self.state.down:
+            return self._send(503, {"error": "Service Unavailable"})
+        try:
+            query = json.loads(body or b"{}")
+        except ValueError:
+            return self._send(400, {"error": "The query is not JSON"})
+        try:
+            return self._send(200, ssb.answer(table, query))
+        except ssb.QueryError as error:
+            return self._send(error.status, {"error": str(error)})
 
     def _peppol(self, method: str, body: bytes):
         self.state.requests.append(self.path)
@@ -142,6 +163,10 @@ class FakeServer:
     @property
     def brreg_url(self) -> str:
         return f"{self.base_url}/brreg/enhetsregisteret/api"
+
+    @property
+    def ssb_url(self) -> str:
+        return f"{self.base_url}/ssb/api/v0"
 
     @property
     def peppol_url(self) -> str:

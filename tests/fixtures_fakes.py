@@ -49,3 +49,19 @@ def peppol_fake(fake_services, settings):
 def _no_real_peppol(settings):
     """No test reaches a real access point: without peppol_fake the AP URL goes nowhere."""
     settings.PEPPOL_AP_BASE_URL = "http://127.0.0.1:9/peppol-not-configured-in-this-test"
+
+
+@pytest.fixture
+def ssb_fake(fake_services, settings):
+    """SSB's statistics API served by the fake (recorded tables 03013, 14709, 11117); up at the start of every test."""
+    settings.SSB_BASE_URL = fake_services.ssb_url
+    settings.OUTSIDE_SERVICE_RETRIES = 0
+    fake_services.set_down("ssb", False)
+    yield fake_services
+    fake_services.set_down("ssb", False)
+
+
+@pytest.fixture(autouse=True)
+def _no_real_ssb(settings):
+    """No test reaches the internet: without ssb_fake the SSB URL goes nowhere."""
+    settings.SSB_BASE_URL = "http://127.0.0.1:9/ssb-not-configured-in-this-test"
