@@ -30,4 +30,9 @@ BEAT_SCHEDULE = {
         "task": "billing.tasks.invoices_mark_overdue",
         "schedule": crontab(hour=3, minute=45),
     },
+    "index-fetch-monthly": {
+        # SSB publishes KPI for a month around the 10th of the next; the 11th at 09:00 (Oslo) is after that
+        "task": "pricing.tasks.index_fetch_task",
+        "schedule": crontab(day_of_month=11, hour=9, minute=0),
+    },
 }
