@@ -7,6 +7,11 @@ BEAT_SCHEDULE = {
         "task": "tenants.tasks.customers_reverify_all",
         "schedule": crontab(hour=2, minute=30),
     },
+    "indexation-nightly": {
+        # before the contract jobs and the billing run, so the day's new prices are in before invoicing
+        "task": "indexation.tasks.indexation_run",
+        "schedule": crontab(hour=0, minute=45),
+    },
     "contracts-nightly": {
         "task": "contracts.tasks.run_all_jobs",
         "schedule": crontab(hour=1, minute=15),

@@ -158,6 +158,7 @@ class _RollBack(Exception):
 
 
 def _run(as_of: dt.date, report: RunReport) -> None:
+    _SERIES_IDS.clear()
     series_cache: dict[str, list[ix.Series]] = {}
     for policy in IndexationPolicy.objects.filter(is_active=True).select_related("plan").order_by("pk"):
         try:
@@ -858,6 +859,7 @@ def increase_request(
     if p.status == ProposalStatus.WAITING:
         p.status = ""
     p.requested_factor = (1 + percent / 100).quantize(ix.FACTOR_PLACES)
+    _SERIES_IDS.clear()
     rows = list(PricedOn.objects.filter(contract=contract).order_by("effective_from", "pk"))
     series = load_series(policy.index_code, on=on)
     _compute_contract(p, contract, rules, series, on, previous, rows, _steps_for([contract.pk]), PricePreview())

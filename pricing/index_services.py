@@ -45,9 +45,11 @@ class SeriesSpec:
     name_en: str
     short_nb: str
     short_en: str
+    published_from: dt.date | None = None
 
     def fields(self) -> dict[str, Any]:
         return {
+            "published_from": self.published_from,
             "index_code": self.index_code,
             "table": self.table,
             "base": self.base,
@@ -90,6 +92,7 @@ SERIES: tuple[SeriesSpec, ...] = (
         table="14709",
         base="2025=100",
         base_year=2025,
+        published_from=dt.date(2026, 2, 10),  # SSB's 2025 = 100 tables came out in February 2026
         query={"ContentsCode": ["KpiIndMnd"]},
         closed_after="",
         name_nb=KPI_NB,
@@ -116,6 +119,7 @@ SERIES: tuple[SeriesSpec, ...] = (
         table="14702",
         base="2025=100",
         base_year=2025,
+        published_from=dt.date(2026, 2, 10),  # SSB's 2025 = 100 tables came out in February 2026
         query={"Leveringssektor": ["B221"], "ContentsCode": ["LevIndMnd"]},
         closed_after="",
         name_nb="Konsumprisindeks etter leveringssektor: tjenester hvor arbeidskraft dominerer",

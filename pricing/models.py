@@ -151,6 +151,9 @@ class IndexValueOverride(TenantOwned):
             models.CheckConstraint(condition=models.Q(value__gt=0), name="index_override_positive"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.series.short_en} {self.month:%Y-%m}: {self.value} (entered by hand)"
+
 
 class PolicyScope(models.TextChoices):
     CONTRACT = "contract", _("Each contract's price")

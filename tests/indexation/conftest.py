@@ -20,6 +20,7 @@ TABLE_OF = {"kpi-2015": "03013", "kpi-2025": "14709", "kpi-services-wages-2015":
 def load_recorded_values() -> None:
     """The recorded SSB figures (fakes/ssb) into the series, as a fetch would store them."""
     index_series_ensure()
+    IndexSeries.objects.filter(base_year=2025, published_from=None).update(published_from=dt.date(2026, 2, 10))
     now = timezone.now()
     for code, table in TABLE_OF.items():
         series = IndexSeries.objects.get(code=code)

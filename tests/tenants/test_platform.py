@@ -78,4 +78,6 @@ def test_every_periodic_job_is_a_registered_task():
         "billing.tasks.deliver_invoices",
         "billing.tasks.deliveries_send_due",
         "billing.tasks.invoices_mark_overdue",
+        "pricing.tasks.index_fetch_task",
+        "indexation.tasks.indexation_run",
     }
