@@ -188,7 +188,9 @@ def load_catalogue(slug: str, as_of: dt.date) -> dict[str, int]:
                         "yearly_prices_fetched": fetched,
                     },
                 )
-        for year in range(2024, as_of.year + 2):
+        # The vendor's price list for 2024; later years' catalogue prices come from the yearly CPI indexation
+        # of the catalogue that finance approves in the replay (demo/indexation.py).
+        for year in (2024,):
             if not Standard.objects.filter(prices__year=year).exists():
                 result = catalog_services.standards_import_csv(actor=ACTOR, text=standards_csv(year), year=year)
                 created["standards"] += result.created

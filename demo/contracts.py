@@ -501,26 +501,29 @@ def _due_dates(after: dt.date) -> list[dt.date]:
 
 def replay(slug: str, as_of: dt.date) -> int:
     """Play the vendor's story and the jobs from 2024-01-01 to ``as_of``. Returns the job runs made."""
-    from demo import billing
+    from demo import billing, indexation
 
     billing.choose_settings(slug)
-    everything = story(slug, as_of) + billing.story(slug, as_of)
+    everything = story(slug, as_of) + billing.story(slug, as_of) + indexation.story(slug, as_of)
     actions = sorted((a for a in everything if a[0] <= as_of), key=lambda a: a[0])
     day, runs, i = START, 0, 0
     while day <= as_of:
         while i < len(actions) and actions[i][0] <= day:
             actions[i][2]()
             i += 1
+        indexation.indexation_day(day)  # as beat orders them: prices first, then contracts, then billing
         jobs.run_all(day)
         billing.billing_day(slug, day)
         runs += 1
         candidates = [d for d in _due_dates(day) if d <= as_of] + sorted(billing.billing_dates(day, as_of))
+        candidates += sorted(indexation.indexation_dates(day, as_of))
         if i < len(actions):
             candidates.append(actions[i][0])
         if not candidates:
             break
         day = min(candidates)
     if day < as_of:
+        indexation.indexation_day(as_of)
         jobs.run_all(as_of)
         billing.billing_day(slug, as_of)
         runs += 1

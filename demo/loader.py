@@ -18,7 +18,10 @@ from billing.models import Invoice, Payment
 from contracts.models import Contract
 from demo.catalog import load_catalogue, load_quote
 from demo.contracts import replay as replay_contracts
+from demo.indexation import load_index_figures, load_policy
 from demo.vendors import DEMO_PASSWORD, OPERATOR, VENDORS
+from indexation.models import IndexationProposal
+from pricing.models import IndexationPolicy
 from tenants import services, tasks
 from tenants.audit import Actor
 from tenants.models import ApiKey, ApiKeyScope, Customer, Membership, PortalUser, Tenant, User
@@ -165,12 +168,22 @@ def replay_jobs(as_of: dt.date, summary: DemoSummary | None = None) -> None:
         with tenant_context(tenant), transaction.atomic():
             before = Contract.objects.count()
             invoices_before, payments_before = Invoice.objects.count(), Payment.objects.count()
+            applied_before = IndexationProposal.objects.filter(status="applied").count()
+            notices_before = IndexationProposal.objects.exclude(notice_sent_on=None).count()
             replay_contracts(tenant.slug, as_of)
             if summary is not None:
                 for what, n in (
                     ("contracts", Contract.objects.count() - before),
                     ("invoices and credit notes", Invoice.objects.count() - invoices_before),
                     ("payments", Payment.objects.count() - payments_before),
+                    (
+                        "price indexations applied",
+                        IndexationProposal.objects.filter(status="applied").count() - applied_before,
+                    ),
+                    (
+                        "price-change notices",
+                        IndexationProposal.objects.exclude(notice_sent_on=None).count() - notices_before,
+                    ),
                 ):
                     if n:
                         summary.count(what, n)
@@ -183,6 +196,9 @@ def load(as_of: dt.date) -> DemoSummary:
     keys = _load_keys()
     with transaction.atomic():
         load_operator(summary)
+        for what, n in load_index_figures(as_of).items():
+            if n:
+                summary.count(what, n)
     for spec in VENDORS:
         with transaction.atomic():
             tenant = load_tenant(spec, summary)
@@ -192,11 +208,16 @@ def load(as_of: dt.date) -> DemoSummary:
                 for what, n in load_catalogue(spec["slug"], as_of).items():
                     if n:
                         summary.count(what, n)
-                load_quote(spec["slug"], as_of)
+                had_policy = IndexationPolicy.objects.exists()
+                if load_policy(spec["slug"]) and not had_policy:
+                    summary.count("indexation policies")
                 api_key = load_api_key(tenant, keys, summary)
         _save_keys(keys)
         summary.tenants.append(
             {"slug": tenant.slug, "name": tenant.name, "staff": staff, "portal": portal, "api_key": api_key}
         )
     replay_jobs(as_of, summary)
+    for tenant in Tenant.objects.filter(slug__in=[v["slug"] for v in VENDORS]).order_by("pk"):
+        with tenant_context(tenant), transaction.atomic():
+            load_quote(tenant.slug, as_of)  # after the replay: a quote reads the year's catalogue prices
     return summary

@@ -192,7 +192,7 @@ def _next_effective(
 def _propose_contracts(
     policy: IndexationPolicy, rules: ix.Policy, series: list[ix.Series], as_of: dt.date, report: RunReport
 ) -> None:
-    contracts = Contract.objects.filter(state__in=INDEXABLE_STATES, start_date__isnull=False, start_date__lt=as_of)
+    contracts = Contract.objects.filter(state__in=INDEXABLE_STATES, start_date__isnull=False, start_date__lte=as_of)
     if policy.plan_id:
         contracts = contracts.filter(
             Q(indexation_policy=policy) | Q(indexation_policy__isnull=True, plan_id=policy.plan_id)
@@ -344,7 +344,14 @@ def _fill(
     proposal.explanation_nb, proposal.explanation_en = result.explanation_nb, result.explanation_en
     proposal.waiting_nb = proposal.waiting_en = ""
     if proposal.status in (None, "", ProposalStatus.WAITING):
-        auto = proposal.policy.approval == PolicyApproval.AUTO and proposal.requested_factor is None
+        # Applied automatically where the policy says so, unless the notice the terms require can no
+        # longer be given in time: then staff decide (approving moves the date to the first one the
+        # notice allows).
+        auto = (
+            proposal.policy.approval == PolicyApproval.AUTO
+            and proposal.requested_factor is None
+            and not (proposal.notice_by is not None and as_of > proposal.notice_by)
+        )
         proposal.status = ProposalStatus.APPROVED if auto else ProposalStatus.PROPOSED
         if auto:
             proposal.decided_by, proposal.decided_on = "job (the policy applies it automatically)", as_of
@@ -617,7 +624,7 @@ def _notify(p: IndexationProposal, on: dt.date) -> bool:
         attachments=[(f"prisendring-{contract.reference}-{p.effective_on.isoformat()}.pdf", pdf, "application/pdf")],
     )
     IndexationProposal.objects.filter(pk=p.pk).update(
-        notice_sent_on=on, late_notice=bool(p.notice_by and on > p.notice_by)
+        notice_sent_on=on, late_notice=p.late_notice or bool(p.notice_by and on > p.notice_by)
     )
     p.notice_sent_on = on
     IndexationEvent.objects.create(kind="indexation.notice_sent", proposal=p, occurred_on=on, payload=_payload(p))
@@ -747,16 +754,9 @@ def proposal_approve(*, actor: Actor, proposal: IndexationProposal, on: dt.date)
     if p.status != ProposalStatus.PROPOSED:
         raise ValidationError({"status": _("Only a proposal awaiting approval can be approved (this one is: %(s)s).")
                                % {"s": p.get_status_display()}})  # fmt: skip
+    before = audit.snapshot(p)
     if p.notice_by is not None and on > p.notice_by:
-        raise ValidationError(
-            {
-                "notice_by": _(
-                    "The customer had to be told by %(d)s for the change to take effect on %(e)s; it is too late. "
-                    "Reject this proposal and propose a later date."
-                )
-                % {"d": p.notice_by.isoformat(), "e": p.effective_on.isoformat()}
-            }
-        )
+        _postpone_for_notice(p, on)
     before = audit.snapshot(p)
     p.status, p.decided_by, p.decided_on = ProposalStatus.APPROVED, actor.label[:200], on
     p.save()
@@ -768,6 +768,29 @@ def proposal_approve(*, actor: Actor, proposal: IndexationProposal, on: dt.date)
         _apply_due(on, report)
         p.refresh_from_db()
     return p
+
+
+def _postpone_for_notice(p: IndexationProposal, on: dt.date) -> None:
+    """Approved after the day the customer had to be told: the change takes effect on the first day the
+    notice allows, counted from today, and the explanation says so."""
+    rules = rules_of(p.policy)
+    notice = rules.above_cap_notice if p.above_cap and rules.above_cap_notice else rules.notice
+    effective = max(notice.after(on), p.effective_on)
+    clash = IndexationProposal.objects.filter(effective_on=effective).exclude(pk=p.pk)
+    clash = clash.filter(contract_id=p.contract_id) if p.contract_id else clash.filter(policy_id=p.policy_id)
+    if clash.exists():
+        raise ValidationError(
+            {"effective_on": _("Too late to give notice for %(d)s, and another price change is set for %(e)s.")
+             % {"d": p.effective_on.isoformat(), "e": effective.isoformat()}}
+        )  # fmt: skip
+    was = p.effective_on
+    p.explanation_nb = p.explanation_nb.replace(f"fra {was.isoformat()}", f"fra {effective.isoformat()}") + (
+        f"; varslet for sent for {was.isoformat()}, gjelder derfor fra {effective.isoformat()}"
+    )
+    p.explanation_en = p.explanation_en.replace(f"from {was.isoformat()}", f"from {effective.isoformat()}") + (
+        f"; notified too late for {was.isoformat()}, so it takes effect on {effective.isoformat()}"
+    )
+    p.effective_on, p.notice_by, p.late_notice = effective, on, True
 
 
 def proposals_approve(*, actor: Actor, policy: IndexationPolicy, effective_on: dt.date, on: dt.date) -> int:
@@ -899,7 +922,7 @@ def terminate_before_increase(*, actor: Actor, proposal: IndexationProposal, on:
 POLICY_FIELDS = (
     "code", "name_nb", "name_en", "scope", "plan", "index_code", "timing", "reference", "measure_month",
     "measure_day", "cap", "notice_months", "notice_days", "above_cap_notice_months", "above_cap_may_terminate",
-    "whole_kroner", "falling", "approval", "is_active",
+    "whole_kroner", "falling", "approval", "first_effective_on", "is_active",
 )  # fmt: skip
 
 

@@ -21,7 +21,9 @@ def states(slug):
         return dict(Contract.objects.values_list("reference", "state"))
 
 
-def test_demo_replays_the_story_and_a_second_load_changes_nothing(brreg_fake, peppol_fake, settings, tmp_path):
+def test_demo_replays_the_story_and_a_second_load_changes_nothing(
+    brreg_fake, peppol_fake, ssb_fake, settings, tmp_path
+):
     settings.AVTALE_VAR_DIR = tmp_path
     settings.VAR_DIR = tmp_path
     summary = load(AS_OF)
@@ -101,6 +103,53 @@ def test_demo_replays_the_story_and_a_second_load_changes_nothing(brreg_fake, pe
         support = Invoice.objects.get(time_entries__service__code="support")
         assert (support.issue_date, support.supplementary) == (dt.date(2026, 11, 1), False)  # the next invoice
         assert support.lines.get(code="hours:support").quantity == Decimal("1.5")  # 1.2 h per started half hour
+
+    # CPI indexation on SSB's figures, replayed on its dates (demo/indexation.py).
+    from catalog.models import StandardPrice
+    from indexation.models import IndexationProposal, PriceAdjustment
+    from pricing.models import PlanVersion
+
+    def proposals(slug):
+        with tenant_context(Tenant.objects.get(slug=slug)):
+            return {
+                (p.contract.reference if p.contract_id else p.scope, p.effective_on.isoformat()): p.status
+                for p in IndexationProposal.objects.select_related("contract")
+            }
+
+    assert proposals("spekter") == {
+        ("list", "2025-01-01"): "applied",
+        ("list", "2026-01-01"): "applied",
+        ("list", "2027-01-01"): "waiting",  # October 2026 is not in SSB's figures yet
+    }
+    with tenant_context(Tenant.objects.get(slug="spekter")):
+        lists = PlanVersion.objects.filter(plan__code="spekter-2020").order_by("valid_from")
+        assert [v.document["components"][0]["tiers"][0]["flat_amount"] for v in lists] == ["2892", "2967", "3060"]
+        renewed = Invoice.objects.filter(contract__reference="SP-2024-001", period_start=dt.date(2025, 2, 15)).get()
+        assert "Prisjustert etter KPI: KPI oktober 2024 / oktober 2023" in renewed.lines.first().explanation_nb
+    with tenant_context(Tenant.objects.get(slug="standard-norge")):
+        assert set(StandardPrice.objects.values_list("year", flat=True)) == {2024, 2025, 2026}
+    assert proposals("piscator") == {
+        ("PI-2024-001", "2025-03-18"): "applied",
+        ("PI-2024-002", "2025-06-17"): "applied",
+        ("PI-2024-001", "2026-03-18"): "applied",  # across SSB's move to 2025 = 100
+    }
+    with tenant_context(Tenant.objects.get(slug="piscator")):
+        march = Invoice.objects.get(contract__reference="PI-2024-001", period_start=dt.date(2026, 3, 18))
+        assert march.net == Decimal("25469.25")  # 96 000 indexed twice, a quarter of it
+    digireq_changes = proposals("digireq")
+    assert digireq_changes[("DR-2024-001", "2026-01-01")] == "applied"
+    assert digireq_changes[("DR-T-003", "2027-01-01")] == "approved"  # announced above CPI, 6 months ahead
+    with tenant_context(Tenant.objects.get(slug="digireq")):
+        left = Contract.objects.get(reference="DR-T-003")
+        assert (left.state, left.ends_on) == (lifecycle.NOTICE_GIVEN, dt.date(2027, 1, 1))  # before the increase
+        assert Message.objects.filter(kind="price_change").count() == 3
+    identum = proposals("identum")
+    assert identum[("ID-2024-001", "2025-01-01")] == "applied"
+    assert identum[("ID-2024-001", "2026-01-01")] == "waiting"  # September 2025 of a closed table
+    with tenant_context(Tenant.objects.get(slug="identum")):
+        assert PriceAdjustment.objects.count() == 2
+        assert Message.objects.filter(kind="price_change").count() == 2
+    assert summary.created["price indexations applied"] == 11
 
     def audit_counts():
         out = {}

@@ -249,6 +249,30 @@ def test_a_value_entered_by_hand_lets_a_waiting_proposal_go_on(kpi, tenant_a):
         assert p.late_notice is False  # 20 November is before 4 December
 
 
+def test_an_index_too_late_for_the_notice_waits_for_staff_and_approving_moves_the_date(kpi, tenant_a):
+    with tenant_context(tenant_a):
+        plan = plan_for("identum")
+        policy("identum", plan)
+        identum_contract(plan)
+        run_on(d(2024, 11, 1))
+        run_on(d(2025, 11, 1))
+        index_value_enter(
+            actor=STAFF, series="kpi-services-wages-2015", month="2025-09", value=D("133.0"), note="Test figure",
+            today=d(2025, 12, 20),
+        )  # fmt: skip
+        run_on(d(2025, 12, 20))  # after 4 December: 4 weeks' notice before 1 January is no longer possible
+        p = IndexationProposal.objects.get(effective_on=d(2026, 1, 1))
+        assert p.status == "proposed" and p.late_notice and p.notice_sent_on is None
+        services.proposal_approve(actor=STAFF, proposal=p, on=d(2025, 12, 20))
+        p.refresh_from_db()
+        assert (p.status, p.effective_on, p.notice_sent_on) == ("approved", d(2026, 1, 17), d(2025, 12, 20))
+        assert "notified too late for 2026-01-01, so it takes effect on 2026-01-17" in p.explanation_en
+        run_on(d(2026, 1, 1))
+        assert PriceAdjustment.objects.filter(effective_from__year=2026).count() == 0
+        run_on(d(2026, 1, 17))
+        assert PriceAdjustment.objects.filter(effective_from=d(2026, 1, 17)).count() == 1
+
+
 # ---------------------------------------------------------------- DigiReq: up to CPI; above it with 6 months
 
 
