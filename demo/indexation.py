@@ -81,9 +81,12 @@ def increase(references: list[str], percent: str, effective_on: dt.date, on: dt.
     def run():
         for reference in references:
             contract = Contract.objects.filter(reference=reference).first()
-            if contract is None or IndexationProposal.objects.filter(
-                contract=contract, effective_on=effective_on
-            ).exclude(status=ProposalStatus.WAITING).exists():
+            if (
+                contract is None
+                or IndexationProposal.objects.filter(contract=contract, effective_on=effective_on)
+                .exclude(status=ProposalStatus.WAITING)
+                .exists()
+            ):
                 continue
             proposal = services.increase_request(
                 actor=FINANCE, contract=contract, percent=Decimal(percent), effective_on=effective_on, on=on
