@@ -12,9 +12,10 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from indexation.models import IndexationProposal, PriceAdjustment
-from pricing.models import IndexationPolicy, IndexValueOverride
+from pricing.models import IndexationPolicy, IndexSeries, IndexValue, IndexValueOverride
 from tenants.models import AuditEvent
 from tenants.tenancy import tenant_context
 from tests.api_helpers import error_of
@@ -120,6 +121,21 @@ def test_a_value_entered_by_hand_is_listed_replaced_and_removed(vendor):
         assert AuditEvent.objects.filter(action="index_value_override.create").count() == 1
         assert AuditEvent.objects.filter(action="index_value_override.update").count() == 1
 
+    # SSB publishes the month later: its value is used, the hand-entered one is kept but not in use.
+    with tenant_context(vendor["tenant"]):
+        IndexValue.objects.create(
+            series=IndexSeries.objects.get(code="kpi-services-wages-2015"),
+            month=d(2025, 9, 1),
+            value=Decimal("133.1"),
+            source="SSB table 11117",
+            fetched_at=timezone.now(),
+        )
+    both = get(vendor, path, **{"from": "2025-09", "to": "2025-09"}).json()["values"]
+    assert [(v["value"], v["hand_entered"], v["in_use"]) for v in both] == [
+        ("133.100", False, True),
+        ("133.200", True, False),
+    ]
+
     gone = delete(vendor, f"{path}/2025-09")
     assert gone.status_code == 204
     with tenant_context(vendor["tenant"]):
@@ -216,8 +232,9 @@ def test_policy_created_from_a_preset_then_read_and_changed(kpi, tenant_a):
     assert changed.status_code == 200, changed.json()
     assert (changed.json()["approval"], changed.json()["notice_days"]) == ("staff", 35)
     with tenant_context(tenant_a):
-        assert AuditEvent.objects.filter(action="indexation.policy_create").count() == 1
-        assert AuditEvent.objects.filter(action="indexation.policy_update").count() == 1
+        by_key = AuditEvent.objects.filter(actor_api_key__isnull=False)
+        assert by_key.filter(action="indexation.policy_create", object_id=str(body["id"])).count() == 1
+        assert by_key.filter(action="indexation.policy_update", object_id=str(body["id"])).count() == 1
 
 
 def test_policy_created_field_by_field(vendor):
@@ -285,7 +302,7 @@ def test_the_minimum_notice_names_the_field_and_the_contract(kpi, tenant_a):
     before = counts(tenant_a)
     error = error_of(patch(v, f"/indexation-policies/{identum.pk}", {"notice_days": 14}))
     assert error["status"] == 400 and set(error["fields"]) == {"notice_days"}
-    assert "at least 28 days" in error["fields"]["notice_days"][0]
+    assert "at least 4 weeks" in error["fields"]["notice_days"][0]
     error = error_of(patch(v, f"/indexation-policies/{identum.pk}", {"notice_days": 0, "notice_months": 0}))
     assert set(error["fields"]) == {"notice_days", "notice_months"}
     fixed = error_of(patch(v, f"/indexation-policies/{identum.pk}", {"code": "other", "minimum_notice_days": 0}))
