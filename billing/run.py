@@ -36,7 +36,6 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, Value, When
 from django.utils import timezone
@@ -58,6 +57,7 @@ from contracts import lifecycle
 from contracts.models import Contract
 from tenants import audit
 from tenants.audit import Actor
+from tenants.bulk import insert_rows as _insert
 from tenants.models import AuditEvent, Tenant
 from tenants.tenancy import require_tenant, tenant_context
 
@@ -126,46 +126,6 @@ class _Context:
     tenant: Tenant
     kid_method: str
     series: str
-
-
-def _insert(model, rows: list[dict], *, returning: bool = False) -> list[int]:
-    """Insert ``rows`` (attname → value; a missing column gets the field's default) in one statement per
-    batch, the rows sent as one JSON parameter (``jsonb_to_recordset``): psycopg's client-side binding
-    would otherwise parse and quote every value of every row. With ``returning``, ids are taken from the
-    table's sequence first (one query) and inserted explicitly, so they are known in row order."""
-    if not rows:
-        return []
-    now = timezone.now()
-    quote = connection.ops.quote_name
-    table = model._meta.db_table
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    defaults = {
-        f.attname: now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) else f.get_default()
-        for f in fields
-    }
-    ids: list[int] = []
-    with connection.cursor() as cursor:
-        if returning:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(rows)]
-            )
-            ids = [r[0] for r in cursor.fetchall()]
-            fields = [model._meta.pk, *fields]
-            defaults["id"] = None
-            rows = [{**row, "id": pk} for row, pk in zip(rows, ids, strict=True)]
-        columns = ", ".join(quote(f.column) for f in fields)
-        types = ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in fields)
-        sql = (  # only our own table and column names are formatted in; the rows go as one parameter
-            f"INSERT INTO {quote(table)} ({columns}) "  # noqa: S608
-            f"SELECT {columns} FROM jsonb_to_recordset(%s::jsonb) AS x({types})"
-        )
-        for start in range(0, len(rows), BATCH):
-            data = [
-                {f.column: row.get(f.attname, defaults[f.attname]) for f in fields}
-                for row in rows[start : start + BATCH]
-            ]
-            cursor.execute(sql, [json.dumps(data, cls=DjangoJSONEncoder)])
-    return ids
 
 
 def _snapshot(model, row: dict) -> dict:

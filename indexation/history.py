@@ -72,8 +72,7 @@ def price_history(contract: Contract, *, today: dt.date) -> list[PriceHistoryEnt
     end = min(d for d in (today, contract.ends_on or today) if d)
 
     candidates: dict[dt.date, tuple[str, str, str, int | None]] = {}
-    first_row = rows[0] if rows else None
-    candidates[start] = ("start", first_row.reason if first_row and first_row.reason else "", "", None)
+    candidates[start] = ("start", "Pris ved avtalens start", "The price when the agreement started", None)
     for row in rows[1:]:
         if start < row.effective_from <= end:
             candidates[row.effective_from] = ("amendment", row.reason, row.reason, None)

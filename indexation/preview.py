@@ -33,13 +33,16 @@ class PricePreview:
 
     def load_versions(self, plan_ids) -> None:
         missing = [p for p in set(plan_ids) if p not in self._versions]
+        if not missing:
+            return
         for version in PlanVersion.objects.filter(plan_id__in=missing).order_by("plan_id", "valid_from"):
             self._versions.setdefault(version.plan_id, []).append(version)
         for plan_id in missing:
             self._versions.setdefault(plan_id, [])
 
     def version_on(self, plan_id: int, day: dt.date) -> PlanVersion | None:
-        self.load_versions([plan_id])
+        if plan_id not in self._versions:
+            self.load_versions([plan_id])
         found = None
         for version in self._versions[plan_id]:
             if version.valid_from <= day:
@@ -52,6 +55,22 @@ class PricePreview:
             self._specs[key] = parse_plan(apply_steps(version.document, steps) if steps else version.document)
         return self._specs[key]
 
+    @staticmethod
+    def key(contract, row, version: PlanVersion, day: dt.date, steps: Steps) -> tuple:
+        """What the yearly price depends on: the same key, the same price. ``row.key`` (the request as
+        PostgreSQL's jsonb text, when the caller loaded it so) saves serialising the request again."""
+        request = getattr(row, "key", None) or json.dumps(row.request, sort_keys=True, default=str)
+        customer = contract.customer
+        return (
+            version.pk, steps, request, contract.plan.code, contract.interval, customer.vat_treatment,
+            customer.kind, day,
+        )  # fmt: skip
+
+    def shape(self, contract, row, day: dt.date, steps: Steps) -> tuple | None:
+        """The memo key of the contract's yearly price on ``day`` (None when there is nothing to price)."""
+        version = self.version_on(contract.plan_id, day) if row is not None else None
+        return None if version is None else self.key(contract, row, version, day, steps)
+
     def yearly(self, contract: Contract, row: PricedOn | None, day: dt.date, steps: Steps) -> Decimal | None:
         """The contract's price for a year from ``day`` (its period price × periods a year); None when
         the engine cannot price it (on request, nothing to price)."""
@@ -60,15 +79,15 @@ class PricePreview:
         version = self.version_on(contract.plan_id, day)
         if version is None:
             return None
+        key = self.key(contract, row, version, day, steps)
+        if key in self._prices:
+            return self._prices[key]
         customer = contract.customer
         body = {k: v for k, v in row.request.items() if k not in ("customer", "extra_prints")}
         body.update(plan=contract.plan.code, interval=contract.interval, start=day.isoformat())
         body["vat_treatment"] = row.request.get("vat_treatment") or customer.vat_treatment
         if row.request.get("public_sector") is None:
             body["public_sector"] = customer.kind in PUBLIC_SECTOR_KINDS
-        key = (version.pk, steps, json.dumps(body, sort_keys=True, default=str))
-        if key in self._prices:
-            return self._prices[key]
         spec = self.spec(version, steps)
         try:
             data, _customer = build_input(body, on=day, plan_intervals=spec.intervals)

@@ -12,13 +12,16 @@ adjustment per proposal, so a rerun, two jobs at once or approving twice make on
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from catalog.models import StandardPrice
@@ -39,8 +42,10 @@ from pricing.index_data import as_date, as_month, load_series
 from pricing.models import IndexationPolicy, PlanVersion, PolicyApproval, PolicyScope
 from tenants import audit
 from tenants.audit import Actor
+from tenants.bulk import insert_rows
 
 CHUNK = 1000
+LOCK_NAMESPACE = 0x1DE7  # pg_advisory_xact_lock(namespace, policy id): one run at a time per policy
 CATCH_UP = dt.timedelta(days=31)  # a run that missed days still proposes what fell due in them
 INDEXABLE_STATES = (lifecycle.ACCEPTANCE, lifecycle.ACTIVE, lifecycle.NOTICE_GIVEN, lifecycle.SUSPENDED)
 
@@ -49,11 +54,16 @@ def job_actor(on: dt.date) -> Actor:
     return Actor.job(f"indexation_run {on.isoformat()}")
 
 
+def _in_words(error: ix.IndexationError) -> str:
+    """The rules' message in the active language (Bokmål or English)."""
+    return str(error) if (get_language() or "nb").startswith("en") else error.message_nb
+
+
 def rules_of(policy: IndexationPolicy) -> ix.Policy:
     try:
         return policy.rules()
     except ix.IndexationError as error:
-        raise ValidationError({error.field or "policy": str(error)}) from error
+        raise ValidationError({error.field or "policy": _in_words(error)}) from error
 
 
 def signed_on(contract: Contract) -> dt.date | None:
@@ -158,7 +168,8 @@ class _RollBack(Exception):
 
 
 def _run(as_of: dt.date, report: RunReport) -> None:
-    _SERIES_IDS.clear()
+    _SERIES.clear()
+    _SERIES_BY_ID.clear()
     series_cache: dict[str, list[ix.Series]] = {}
     for policy in IndexationPolicy.objects.filter(is_active=True).select_related("plan").order_by("pk"):
         try:
@@ -207,15 +218,8 @@ def _propose_contracts(
 
 
 def _propose_chunk(policy, rules, series, ids, as_of, report, preview: PricePreview) -> None:
-    contracts = list(
-        Contract.objects.filter(pk__in=ids)
-        .select_related("customer", "plan")
-        .only(
-            "pk", "tenant_id", "reference", "state", "interval", "start_date", "ends_on", "signed_on",
-            "received_on", "plan_id", "plan__code", "plan__tenant_id", "customer_id", "customer__tenant_id",
-            "customer__kind", "customer__vat_treatment", "customer__name", "customer__country",
-        )
-    )  # fmt: skip
+    _lock_policy(policy)
+    contracts = _contract_views(ids)
     existing: set[tuple[int, dt.date]] = set()
     last: dict[int, IndexationProposal] = {}
     for p in (
@@ -226,11 +230,10 @@ def _propose_chunk(policy, rules, series, ids, as_of, report, preview: PricePrev
         existing.add((p.contract_id, p.effective_on))
         if p.status not in (ProposalStatus.REJECTED, ProposalStatus.WITHDRAWN):
             last[p.contract_id] = p
-    rows = defaultdict(list)
-    for row in PricedOn.objects.filter(contract_id__in=ids).order_by("contract_id", "effective_from", "pk"):
-        rows[row.contract_id].append(row)
+    rows = _row_views(ids)
     steps = _steps_for(ids)
     preview.load_versions({c.plan_id for c in contracts})
+    memo: dict[tuple, dict] = {}
     new = []
     for contract in contracts:
         start = contract.start_date
@@ -242,13 +245,121 @@ def _propose_chunk(policy, rules, series, ids, as_of, report, preview: PricePrev
             continue
         if contract.ends_on and contract.ends_on <= effective:
             continue
-        proposal = IndexationProposal(
-            policy=policy, scope=PolicyScope.CONTRACT, contract=contract, effective_on=effective, created_on=as_of
+        proposal = _Draft(
+            policy=policy, scope=PolicyScope.CONTRACT, contract_id=contract.pk, effective_on=effective, created_on=as_of
         )
-        _compute_contract(proposal, contract, rules, series, as_of, previous, rows[contract.pk], steps, preview)
+        _compute_contract(
+            proposal, contract, rules, series, as_of, previous, rows[contract.pk], steps, preview, memo=memo
+        )
         new.append(proposal)
-    created = IndexationProposal.objects.bulk_create(new, ignore_conflicts=False)
-    _after_create(created, policy, as_of, report)
+    _insert_proposals(new)
+    _after_create(new, policy, as_of, report)
+
+
+_PROPOSAL_FIELDS = [
+    f
+    for f in IndexationProposal._meta.concrete_fields
+    if not f.primary_key and not getattr(f, "auto_now", False) and not getattr(f, "auto_now_add", False)
+]
+
+
+class _Draft:
+    """A proposal being made in bulk: the model's fields as plain attributes (no model instance per
+    contract), inserted by :func:`_insert_proposals`; ``as_model()`` when one must be handled singly."""
+
+    _defaults = {f.attname: None if f.attname == "tenant_id" else f.get_default() for f in _PROPOSAL_FIELDS}
+
+    def __init__(self, *, policy: IndexationPolicy, **fields) -> None:
+        self.__dict__.update(self._defaults)
+        self.pk = None
+        self.policy = policy
+        self.policy_id = policy.pk
+        self.tenant_id = policy.tenant_id
+        self.__dict__.update(fields)
+
+    @property
+    def series(self):
+        return _SERIES_BY_ID.get(self.series_id)
+
+    @series.setter
+    def series(self, value) -> None:
+        self.series_id = value.pk if value is not None else None
+
+    def as_model(self) -> IndexationProposal:
+        proposal = IndexationProposal.objects.select_related("policy", "contract", "contract__customer").get(pk=self.pk)
+        return proposal
+
+
+def _insert_proposals(proposals: list[_Draft]) -> None:
+    """One INSERT per 2 000 proposals, the rows as one JSON parameter; ids set on the drafts."""
+    rows = [{f.attname: getattr(p, f.attname) for f in _PROPOSAL_FIELDS} for p in proposals]
+    for p, pk in zip(proposals, insert_rows(IndexationProposal, rows, returning=True), strict=True):
+        p.pk = pk
+
+
+def _lock_policy(policy: IndexationPolicy) -> None:
+    """Two runs at once take turns per policy (the second then finds the first's proposals)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, policy.pk])
+
+
+@dataclass(frozen=True)
+class _Named:
+    code: str = ""
+
+
+@dataclass(frozen=True)
+class _Customer:
+    kind: str
+    vat_treatment: str
+
+
+@dataclass(frozen=True)
+class ContractView:
+    """What the job reads of a contract: loaded as plain values, a chunk in one query."""
+
+    pk: int
+    reference: str
+    interval: str
+    start_date: dt.date
+    ends_on: dt.date | None
+    signed_on: dt.date | None
+    received_on: dt.date | None
+    plan_id: int
+    plan: _Named
+    customer: _Customer
+
+
+@dataclass(frozen=True)
+class RowView:
+    effective_from: dt.date
+    request: dict
+    key: str  # the request as PostgreSQL's jsonb text: equal requests, equal keys
+
+
+def _contract_views(ids) -> list[ContractView]:
+    return [
+        ContractView(pk, ref, interval, start, ends, signed, received, plan_id, _Named(code), _Customer(kind, vat))
+        for pk, ref, interval, start, ends, signed, received, plan_id, code, kind, vat in Contract.objects.filter(
+            pk__in=ids
+        )
+        .order_by("pk")
+        .values_list(
+            "pk", "reference", "interval", "start_date", "ends_on", "signed_on", "received_on", "plan_id",
+            "plan__code", "customer__kind", "customer__vat_treatment",
+        )
+    ]  # fmt: skip
+
+
+def _row_views(ids) -> dict[int, list[RowView]]:
+    out = defaultdict(list)
+    for contract_id, effective, text in (
+        PricedOn.objects.filter(contract_id__in=ids)
+        .order_by("contract_id", "effective_from", "pk")
+        .values_list("contract_id", "effective_from", Cast("request", TextField()))
+    ):
+        out[contract_id].append(RowView(effective, json.loads(text), text))
+    return out
 
 
 def _steps_for(ids) -> dict[int, list[PriceAdjustment]]:
@@ -273,23 +384,42 @@ def _compute_contract(
     rows: list[PricedOn],
     steps: dict[int, list[PriceAdjustment]],
     preview: PricePreview,
+    *,
+    memo: dict | None = None,
 ) -> None:
-    """Fill the proposal from the rules: computed (proposed or approved), or waiting with the reason."""
+    """Fill the proposal from the rules: computed (proposed or approved), or waiting with the reason.
+    ``memo``: contracts of the same shape (price inputs, dates, last indexation) get the same answer."""
     effective = proposal.effective_on
     row = _row_on(rows, effective)
     before = tuple((a.factor, a.rounding) for a in steps.get(contract.pk, ()) if a.effective_from < effective)
-    old = preview.yearly(contract, row, effective, before)
-    last_effective = previous.effective_on if previous and previous.status == ProposalStatus.APPLIED else None
+    last_effective = previous.effective_on if previous else None  # approved or proposed count for 12 months too
     last_month = as_month(previous.new_month) if previous and previous.new_month else None
-    if previous and previous.status != ProposalStatus.APPLIED:
-        last_effective = previous.effective_on  # approved or proposed: counts for the 12 months too
+    signed = signed_on(contract)
+    key = None
+    if memo is not None and proposal.requested_factor is None:
+        key = (effective, signed, last_effective, last_month, preview.shape(contract, row, effective, before))
+        if key in memo:
+            for name, value in memo[key].items():
+                setattr(proposal, name, value)
+            return
+    old = preview.yearly(contract, row, effective, before)
     customers = 1
     _fill(
-        proposal, rules, series, old_price=old, signed=signed_on(contract), as_of=as_of,
+        proposal, rules, series, old_price=old, signed=signed, as_of=as_of,
         last_effective=last_effective, last_month=last_month, customers=customers,
         reprice=(lambda factor, rounding: preview.yearly(contract, row, effective, (*before, (factor, rounding))))
         if old is not None else None,
     )  # fmt: skip
+    if key is not None:
+        memo[key] = {name: getattr(proposal, name) for name in FILLED}
+
+
+FILLED = (
+    "rounding", "customers_affected", "status", "waiting_nb", "waiting_en", "series", "base", "reference_month",
+    "new_month", "reference_value", "new_value", "index_factor", "factor", "capped", "above_cap", "kept",
+    "old_amount", "new_amount", "notice_by", "may_terminate", "late_notice", "explanation_nb", "explanation_en",
+    "decided_by", "decided_on",
+)  # fmt: skip
 
 
 def _fill(
@@ -329,7 +459,7 @@ def _fill(
         proposal.status = ProposalStatus.WAITING
         proposal.waiting_nb, proposal.waiting_en = result.reason_nb[:300], result.reason_en[:300]
         return
-    proposal.series_id = _series_id(result.series_code)
+    proposal.series = _series(result.series_code)
     proposal.base = result.base
     proposal.reference_month = as_date(result.reference_month)
     proposal.new_month = as_date(result.new_month)
@@ -390,22 +520,49 @@ def _fill_requested(proposal, rules: ix.Policy, old_price, reprice, waiting: ix.
         proposal.status = ProposalStatus.PROPOSED
 
 
-_SERIES_IDS: dict[str, int] = {}
+_SERIES: dict[str, object] = {}  # code → IndexSeries, per run (cleared at the start of each)
 
 
-def _series_id(code: str) -> int | None:
+_SERIES_BY_ID: dict[int, object] = {}
+
+
+def _series(code: str):
     from pricing.models import IndexSeries
 
-    if code not in _SERIES_IDS:
-        found = IndexSeries.objects.filter(code=code).values_list("pk", flat=True).first()
-        if found is None:
-            return None
-        _SERIES_IDS[code] = found
-    return _SERIES_IDS[code]
+    if code not in _SERIES:
+        _SERIES[code] = found = IndexSeries.objects.filter(code=code).first()
+        if found is not None:
+            _SERIES_BY_ID[found.pk] = found
+    return _SERIES[code]
 
 
 def _event(proposal: IndexationProposal, kind: str, on: dt.date, **extra) -> IndexationEvent:
     return IndexationEvent(kind=kind, proposal=proposal, occurred_on=on, payload=_payload(proposal, **extra))
+
+
+EVENTS_SQL = """
+INSERT INTO indexation_indexationevent (tenant_id, kind, proposal_id, payload, occurred_on, created_at)
+SELECT p.tenant_id, %s, p.id, jsonb_build_object(
+    'proposal', p.id, 'scope', p.scope, 'contract', c.reference, 'policy', pol.code,
+    'effective_on', p.effective_on, 'status', p.status, 'factor', p.factor::text,
+    'old_amount', p.old_amount::text, 'new_amount', p.new_amount::text, 'series', s.code,
+    'reference_month', to_char(p.reference_month, 'YYYY"M"MM'), 'new_month', to_char(p.new_month, 'YYYY"M"MM'),
+    'reference_value', p.reference_value::text, 'new_value', p.new_value::text
+), %s, now()
+FROM indexation_indexationproposal p
+JOIN pricing_indexationpolicy pol ON pol.id = p.policy_id
+LEFT JOIN contracts_contract c ON c.id = p.contract_id
+LEFT JOIN pricing_indexseries s ON s.id = p.series_id
+WHERE p.id = ANY(%s)
+ORDER BY p.id
+"""
+
+
+def _events_for(ids: list[int], kind: str, on: dt.date) -> None:
+    """One event row per proposal, its payload built in PostgreSQL (the same keys as :func:`_payload`)."""
+    if ids:
+        with connection.cursor() as cursor:
+            cursor.execute(EVENTS_SQL, [kind, on, ids])
 
 
 def _payload(p: IndexationProposal, **extra) -> dict:
@@ -432,7 +589,6 @@ def _payload(p: IndexationProposal, **extra) -> dict:
 
 
 def _after_create(created: list[IndexationProposal], policy, as_of: dt.date, report: RunReport) -> None:
-    events = []
     for p in created:
         p.policy = policy
         if p.status == ProposalStatus.WAITING:
@@ -441,13 +597,12 @@ def _after_create(created: list[IndexationProposal], policy, as_of: dt.date, rep
         else:
             report.proposed += p.status == ProposalStatus.PROPOSED
             report.approved += p.status == ProposalStatus.APPROVED
-        events.append(_event(p, "indexation.proposed", as_of))
-        if p.status == ProposalStatus.APPROVED:
-            events.append(_event(p, "indexation.approved", as_of))
-    IndexationEvent.objects.bulk_create(events)
+    _events_for([p.pk for p in created], "indexation.proposed", as_of)
+    _events_for([p.pk for p in created if p.status == ProposalStatus.APPROVED], "indexation.approved", as_of)
     for p in created:
-        if p.status == ProposalStatus.APPROVED and _notify(p, as_of):
-            report.notices += 1
+        if p.status == ProposalStatus.APPROVED and (p.notice_by is not None or p.may_terminate):
+            if _notify(p.as_model() if isinstance(p, _Draft) else p, as_of):
+                report.notices += 1
 
 
 def _propose_single(
@@ -474,6 +629,9 @@ def _propose_single(
     if IndexationProposal.objects.filter(policy=policy, effective_on=effective).exists():
         return
     with transaction.atomic():
+        _lock_policy(policy)
+        if IndexationProposal.objects.filter(policy=policy, effective_on=effective).exists():
+            return
         proposal = IndexationProposal(
             policy=policy, scope=policy.scope, plan_id=policy.plan_id, effective_on=effective, created_on=as_of
         )
@@ -882,7 +1040,8 @@ def increase_request(
     if p.status == ProposalStatus.WAITING:
         p.status = ""
     p.requested_factor = (1 + percent / 100).quantize(ix.FACTOR_PLACES)
-    _SERIES_IDS.clear()
+    _SERIES.clear()
+    _SERIES_BY_ID.clear()
     rows = list(PricedOn.objects.filter(contract=contract).order_by("effective_from", "pk"))
     series = load_series(policy.index_code, on=on)
     _compute_contract(p, contract, rules, series, on, previous, rows, _steps_for([contract.pk]), PricePreview())
@@ -944,7 +1103,7 @@ def _check_policy(policy: IndexationPolicy) -> None:
         policy.full_clean(exclude=["tenant", "plan"])
         policy.rules()
     except ix.IndexationError as error:
-        raise ValidationError({error.field or "policy": str(error)}) from error
+        raise ValidationError({error.field or "policy": _in_words(error)}) from error
 
 
 @transaction.atomic

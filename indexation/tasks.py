@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
 
 from indexation import services
 from tenants import tenancy
@@ -32,8 +33,14 @@ def run_all(day, *, dry_run: bool = False, tenant_slug: str | None = None) -> di
     return reports
 
 
-@shared_task(name="indexation.tasks.indexation_run")
-def indexation_run(as_of: str | None = None, tenant_slug: str | None = None) -> dict:
-    """Nightly, before the contract jobs and the billing run: proposals, notices and the day's new prices."""
+@shared_task(bind=True, name="indexation.tasks.indexation_run")
+def indexation_run(self, as_of: str | None = None, tenant_slug: str | None = None) -> dict:
+    """Nightly, before the contract jobs and the billing run: proposals, notices and the day's new prices.
+    From beat (no tenant) one task per active tenant on the same queue, so tenants spread over the workers;
+    without a broker (eager) the tenants run in turn, here."""
     day = parse_as_of(as_of)
+    if tenant_slug is None and not getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
+        queue = (self.request.delivery_info or {}).get("routing_key") or None
+        slugs = Tenant.objects.filter(is_active=True).order_by("pk").values_list("slug", flat=True)
+        return {"queued": {slug: indexation_run.apply_async((day.isoformat(), slug), queue=queue).id for slug in slugs}}
     return {slug: report.as_dict() for slug, report in run_all(day, tenant_slug=tenant_slug).items()}

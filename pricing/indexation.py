@@ -198,7 +198,7 @@ def validate_policy(policy: Policy) -> None:
     probe = dt.date(2030, 1, 1)
     if not policy.notice.at_least(policy.minimum_notice, probe):
         raise IndexationError(
-            f"notice: the contract demands at least {policy.minimum_notice.label('en')}'s notice of a price change; "
+            f"notice: the contract demands a notice of at least {policy.minimum_notice.label('en')} of a price change; "
             f"{policy.notice.label('en')} is too short.",
             field="notice",
             message_nb=f"notice: avtalen krever minst {policy.minimum_notice.label('nb')} varsel om prisendring; "
