@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -42,7 +43,7 @@ from pricing.index_data import as_date, as_month, load_series
 from pricing.models import IndexationPolicy, PlanVersion, PolicyApproval, PolicyScope
 from tenants import audit
 from tenants.audit import Actor
-from tenants.bulk import insert_rows
+from tenants.bulk import insert_rows, plain
 
 CHUNK = 1000
 LOCK_NAMESPACE = 0x1DE7  # pg_advisory_xact_lock(namespace, policy id): one run at a time per policy
@@ -290,10 +291,19 @@ class _Draft:
         return proposal
 
 
+_COLUMNS = [(f.attname, f.column) for f in _PROPOSAL_FIELDS]
+
+
 def _insert_proposals(proposals: list[_Draft]) -> None:
     """One INSERT per 2 000 proposals, the rows as one JSON parameter; ids set on the drafts."""
-    rows = [{f.attname: getattr(p, f.attname) for f in _PROPOSAL_FIELDS} for p in proposals]
-    for p, pk in zip(proposals, insert_rows(IndexationProposal, rows, returning=True), strict=True):
+    now = timezone.now().isoformat()
+    rows = []
+    for p in proposals:
+        values = p.__dict__
+        row = {column: plain(values[attname]) for attname, column in _COLUMNS}
+        row["created_at"] = row["updated_at"] = now
+        rows.append(row)
+    for p, pk in zip(proposals, insert_rows(IndexationProposal, rows, returning=True, complete=True), strict=True):
         p.pk = pk
 
 

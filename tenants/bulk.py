@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -11,11 +12,22 @@ from django.utils import timezone
 BATCH = 2000  # rows per INSERT
 
 
-def insert_rows(model, rows: list[dict], *, returning: bool = False) -> list[int]:
+def plain(value):
+    """A value as JSON carries it (Decimal and dates as text), so encoding needs no fallback per value."""
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, dt.date):  # dates and date-times
+        return value.isoformat()
+    return str(value)  # Decimal
+
+
+def insert_rows(model, rows: list[dict], *, returning: bool = False, complete: bool = False) -> list[int]:
     """Insert ``rows`` (attname → value; a missing column gets the field's default) in one statement per
     batch, the rows sent as one JSON parameter (``jsonb_to_recordset``): psycopg's client-side binding
     would otherwise parse and quote every value of every row. With ``returning``, ids are taken from the
-    table's sequence first (one query) and inserted explicitly, so they are known in row order."""
+    table's sequence first (one query) and inserted explicitly, so they are known in row order.
+    ``complete``: every row already holds every column but the id, as JSON-ready values (see :func:`plain`),
+    so they are sent as they are."""
     if not rows:
         return []
     now = timezone.now()
@@ -35,7 +47,11 @@ def insert_rows(model, rows: list[dict], *, returning: bool = False) -> list[int
             ids = [r[0] for r in cursor.fetchall()]
             fields = [model._meta.pk, *fields]
             defaults["id"] = None
-            rows = [{**row, "id": pk} for row, pk in zip(rows, ids, strict=True)]
+            if complete:
+                for row, pk in zip(rows, ids, strict=True):
+                    row["id"] = pk
+            else:
+                rows = [{**row, "id": pk} for row, pk in zip(rows, ids, strict=True)]
         columns = ", ".join(quote(f.column) for f in fields)
         types = ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in fields)
         sql = (  # only our own table and column names are formatted in; the rows go as one parameter
@@ -43,6 +59,9 @@ def insert_rows(model, rows: list[dict], *, returning: bool = False) -> list[int
             f"SELECT {columns} FROM jsonb_to_recordset(%s::jsonb) AS x({types})"
         )
         for start in range(0, len(rows), BATCH):
+            if complete:
+                cursor.execute(sql, [json.dumps(rows[start : start + BATCH])])
+                continue
             data = [
                 {f.column: row.get(f.attname, defaults[f.attname]) for f in fields}
                 for row in rows[start : start + BATCH]
