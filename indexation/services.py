@@ -1026,7 +1026,11 @@ def increase_request(
                     "An increase above the index must be announced %(n)s before it takes effect: for %(e)s the "
                     "customer had to be told by %(d)s."
                 )
-                % {"n": notice.label("en"), "e": effective_on.isoformat(), "d": notice.before(effective_on).isoformat()}
+                % {
+                    "n": notice.label("en" if (get_language() or "nb").startswith("en") else "nb"),
+                    "e": effective_on.isoformat(),
+                    "d": notice.before(effective_on).isoformat(),
+                }
             }
         )
     if contract.ends_on and contract.ends_on <= effective_on:

@@ -304,7 +304,7 @@ def test_digireq_above_cpi_needs_6_months_and_lets_the_customer_terminate_before
         plan = plan_for("digireq")
         policy("digireq", plan)
         contract = digireq_annual(plan)
-        with pytest.raises(ValidationError, match="must be announced 6 months"):
+        with pytest.raises(ValidationError, match="må varsles 6 måneder før"):
             services.increase_request(
                 actor=STAFF, contract=contract, percent=D("9"), effective_on=d(2026, 1, 1), on=d(2025, 7, 2)
             )
