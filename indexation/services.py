@@ -667,6 +667,33 @@ def _compute_single(proposal, rules, series, as_of, previous, start) -> None:
         last_month=as_month(previous.new_month) if previous and previous.new_month else None,
         customers=customers, reprice=reprice,
     )  # fmt: skip
+    if proposal.factor is not None and proposal.series is not None:
+        # What customers read on their invoices: the index and the date, not the vendor's revenue (the
+        # preview's totals stay in old_amount/new_amount for staff).
+        proposal.explanation_nb, proposal.explanation_en = _list_explanation(proposal)
+
+
+def _list_explanation(p: IndexationProposal) -> tuple[str, str]:
+    ref, new = as_month(p.reference_month), as_month(p.new_month)
+    out = []
+    for lang, name in (("nb", p.series.short_nb), ("en", p.series.short_en)):
+        text = ix.index_text(name, ref, new, p.reference_value, p.new_value, p.index_factor, lang)
+        base = f"({'grunnlag' if lang == 'nb' else 'base'} {p.base})"
+        if p.scope == PolicyScope.LIST:
+            what = (
+                f"prislisten fra {p.effective_on.isoformat()}"
+                if lang == "nb"
+                else f"the price list from {p.effective_on.isoformat()}"
+            )
+        else:
+            what = (
+                f"katalogprisene for {p.effective_on.year}"
+                if lang == "nb"
+                else f"the catalogue prices for {p.effective_on.year}"
+            )
+        rounding = " (hele kroner)" if lang == "nb" else " (whole kroner)"
+        out.append(f"{text} {base}: {what}{rounding if p.rounding == KRONE else ''}")
+    return out[0], out[1]
 
 
 def _list_contracts(policy: IndexationPolicy, effective: dt.date) -> list[Contract]:

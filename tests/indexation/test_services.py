@@ -388,6 +388,11 @@ def test_spekter_list_indexed_in_whole_kroner_as_a_new_price_list_version(kpi, t
         assert run_on(d(2024, 11, 15)).proposed == 1
         p = IndexationProposal.objects.get()
         assert (p.scope, p.plan_id, p.effective_on, p.status) == ("list", plan.pk, d(2025, 1, 1), "proposed")
+        # What customers will read on their invoices: the index and the date, never the vendor's totals.
+        assert p.explanation_nb == (
+            "KPI oktober 2024 / oktober 2023 = 134,5 / 131,1 = +2,59\u00a0% (grunnlag 2015=100): "
+            "prislisten fra 2025-01-01 (hele kroner)"
+        )
         services.proposal_approve(actor=STAFF, proposal=p, on=d(2024, 11, 20))
         assert run_on(d(2025, 1, 1)).applied == 1
         version = PlanVersion.objects.get(plan=plan, valid_from=d(2025, 1, 1))
