@@ -39,10 +39,9 @@ from urllib.parse import quote
 import requests
 from django.conf import settings
 from django.utils.module_loading import import_string
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from billing.ehf import CUSTOMIZATION_ID, PROFILE_ID
+from config.http import retrying_session
 from tenants.brreg import _is_timeout
 
 INVOICE_DOCUMENT_TYPE = f"urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice##{CUSTOMIZATION_ID}::2.1"
@@ -114,21 +113,8 @@ class RestAccessPoint:
     ):
         self.base_url = (base_url if base_url is not None else settings.PEPPOL_AP_BASE_URL).rstrip("/")
         self.timeout = timeout if timeout is not None else settings.OUTSIDE_SERVICE_TIMEOUT
-        retries = settings.OUTSIDE_SERVICE_RETRIES if retries is None else retries
-        self.session = requests.Session()
         # POST is retried too: every send carries an idempotency key, so a retry cannot send twice.
-        retry = Retry(
-            total=retries,
-            connect=retries,
-            read=retries,
-            status_forcelist=(502, 503, 504),
-            backoff_factor=0.2,
-            allowed_methods=("GET", "POST"),
-            raise_on_status=False,
-        )
-        self.session.mount("http://", HTTPAdapter(max_retries=retry))
-        self.session.mount("https://", HTTPAdapter(max_retries=retry))
-        self.session.headers["Accept"] = "application/json"
+        self.session = retrying_session(retries, methods=("GET", "POST"))
         token = token if token is not None else settings.PEPPOL_AP_TOKEN
         if token:
             self.session.headers["Authorization"] = f"Bearer {token}"

@@ -31,11 +31,10 @@ from typing import Any
 
 import requests
 from django.conf import settings
-from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
-from urllib3.util.retry import Retry
 
+from config.http import retrying_session
 from pricing.indexation import IndexationError, Month, parse_month
 
 TIME_DIMENSION = "Tid"
@@ -221,20 +220,8 @@ class SsbClient:
     def __init__(self, base_url: str | None = None, timeout: float | None = None, retries: int | None = None):
         self.base_url = (base_url or settings.SSB_BASE_URL).rstrip("/")
         self.timeout = timeout if timeout is not None else settings.OUTSIDE_SERVICE_TIMEOUT
-        retries = settings.OUTSIDE_SERVICE_RETRIES if retries is None else retries
-        self.session = requests.Session()
-        retry = Retry(
-            total=retries,
-            connect=retries,
-            read=retries,
-            status_forcelist=(429, 502, 503, 504),
-            backoff_factor=0.2,
-            allowed_methods=("POST",),  # a PxWebApi query changes nothing: safe to repeat
-            raise_on_status=False,
-        )
-        self.session.mount("http://", HTTPAdapter(max_retries=retry))
-        self.session.mount("https://", HTTPAdapter(max_retries=retry))
-        self.session.headers["Accept"] = "application/json"
+        # A PxWebApi query is a POST that changes nothing: safe to repeat.
+        self.session = retrying_session(retries, methods=("POST",), statuses=(429, 502, 503, 504))
 
     def table_url(self, table: str) -> str:
         return f"{self.base_url}/no/table/{table}/"

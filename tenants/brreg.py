@@ -12,12 +12,11 @@ from dataclasses import asdict, dataclass, field
 
 import requests
 from django.conf import settings
-from requests.adapters import HTTPAdapter
 from stdnum.no import orgnr
 from urllib3.exceptions import NewConnectionError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
-from urllib3.util.retry import Retry
 
+from config.http import retrying_session
 from tenants.validation import normalise_org_number
 
 
@@ -211,20 +210,7 @@ class BrregClient:
     def __init__(self, base_url: str | None = None, timeout: float | None = None, retries: int | None = None):
         self.base_url = (base_url or settings.BRREG_BASE_URL).rstrip("/")
         self.timeout = timeout if timeout is not None else settings.OUTSIDE_SERVICE_TIMEOUT
-        retries = settings.OUTSIDE_SERVICE_RETRIES if retries is None else retries
-        self.session = requests.Session()
-        retry = Retry(
-            total=retries,
-            connect=retries,
-            read=retries,
-            status_forcelist=(502, 503, 504),
-            backoff_factor=0.2,
-            allowed_methods=("GET",),
-            raise_on_status=False,
-        )
-        self.session.mount("http://", HTTPAdapter(max_retries=retry))
-        self.session.mount("https://", HTTPAdapter(max_retries=retry))
-        self.session.headers["Accept"] = "application/json"
+        self.session = retrying_session(retries, methods=("GET",))
 
     def _get(self, kind: str, org_number: str) -> dict | None:
         url = f"{self.base_url}/{kind}/{org_number}"
