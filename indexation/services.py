@@ -215,24 +215,26 @@ def _propose_contracts(
     preview = PricePreview()
     for i in range(0, len(ids), CHUNK):
         with transaction.atomic():
-            _propose_chunk(policy, rules, series, ids[i : i + CHUNK], as_of, report, preview)
+            _propose_chunk(policy, rules, series, contracts, ids[i : i + CHUNK], as_of, report, preview)
 
 
-def _propose_chunk(policy, rules, series, ids, as_of, report, preview: PricePreview) -> None:
+def _propose_chunk(policy, rules, series, candidates, ids, as_of, report, preview: PricePreview) -> None:
+    """Proposals for the contracts ``ids`` (ascending, from ``candidates``). Rows are read by id range (a
+    thousand ids in an IN list cost more to send than the few rows of other contracts the range brings)."""
     _lock_policy(policy)
-    contracts = _contract_views(ids)
+    contracts = _contract_views(candidates.filter(pk__gte=ids[0], pk__lte=ids[-1]))
     existing: set[tuple[int, dt.date]] = set()
     last: dict[int, IndexationProposal] = {}
     for p in (
-        IndexationProposal.objects.filter(contract_id__in=ids)
+        IndexationProposal.objects.filter(contract_id__gte=ids[0], contract_id__lte=ids[-1])
         .only("contract_id", "effective_on", "status", "new_month")
         .order_by("contract_id", "effective_on")
     ):
         existing.add((p.contract_id, p.effective_on))
         if p.status not in (ProposalStatus.REJECTED, ProposalStatus.WITHDRAWN):
             last[p.contract_id] = p
-    rows = _row_views(ids)
-    steps = _steps_for(ids)
+    rows = _row_views(PricedOn.objects.filter(contract_id__gte=ids[0], contract_id__lte=ids[-1]))
+    steps = _steps_for(PriceAdjustment.objects.filter(contract_id__gte=ids[0], contract_id__lte=ids[-1]))
     preview.load_versions({c.plan_id for c in contracts})
     memo: dict[tuple, dict] = {}
     new = []
@@ -254,7 +256,7 @@ def _propose_chunk(policy, rules, series, ids, as_of, report, preview: PricePrev
         )
         new.append(proposal)
     _insert_proposals(new)
-    _after_create(new, policy, as_of, report)
+    _after_create(new, policy, as_of, report, {c.pk: c.reference for c in contracts})
 
 
 _PROPOSAL_FIELDS = [
@@ -292,6 +294,9 @@ class _Draft:
 
 
 _COLUMNS = [(f.attname, f.column) for f in _PROPOSAL_FIELDS]
+_AS_TEXT = {
+    f.attname for f in _PROPOSAL_FIELDS if f.get_internal_type() in ("DecimalField", "DateField", "DateTimeField")
+}
 
 
 def _insert_proposals(proposals: list[_Draft]) -> None:
@@ -300,7 +305,9 @@ def _insert_proposals(proposals: list[_Draft]) -> None:
     rows = []
     for p in proposals:
         values = p.__dict__
-        row = {column: plain(values[attname]) for attname, column in _COLUMNS}
+        row = {
+            column: plain(values[attname]) if attname in _AS_TEXT else values[attname] for attname, column in _COLUMNS
+        }
         row["created_at"] = row["updated_at"] = now
         rows.append(row)
     for p, pk in zip(proposals, insert_rows(IndexationProposal, rows, returning=True, complete=True), strict=True):
@@ -347,13 +354,10 @@ class RowView:
     key: str  # the request as PostgreSQL's jsonb text: equal requests, equal keys
 
 
-def _contract_views(ids) -> list[ContractView]:
+def _contract_views(contracts) -> list[ContractView]:
     return [
         ContractView(pk, ref, interval, start, ends, signed, received, plan_id, _Named(code), _Customer(kind, vat))
-        for pk, ref, interval, start, ends, signed, received, plan_id, code, kind, vat in Contract.objects.filter(
-            pk__in=ids
-        )
-        .order_by("pk")
+        for pk, ref, interval, start, ends, signed, received, plan_id, code, kind, vat in contracts.order_by("pk")
         .values_list(
             "pk", "reference", "interval", "start_date", "ends_on", "signed_on", "received_on", "plan_id",
             "plan__code", "customer__kind", "customer__vat_treatment",
@@ -361,20 +365,21 @@ def _contract_views(ids) -> list[ContractView]:
     ]  # fmt: skip
 
 
-def _row_views(ids) -> dict[int, list[RowView]]:
+def _row_views(rows) -> dict[int, list[RowView]]:
     out = defaultdict(list)
-    for contract_id, effective, text in (
-        PricedOn.objects.filter(contract_id__in=ids)
-        .order_by("contract_id", "effective_from", "pk")
-        .values_list("contract_id", "effective_from", Cast("request", TextField()))
+    for contract_id, effective, text in rows.order_by("contract_id", "effective_from", "pk").values_list(
+        "contract_id", "effective_from", Cast("request", TextField())
     ):
         out[contract_id].append(RowView(effective, json.loads(text), text))
     return out
 
 
-def _steps_for(ids) -> dict[int, list[PriceAdjustment]]:
+def _steps_for(adjustments) -> dict[int, list[PriceAdjustment]]:
+    """The contracts' price adjustments by contract, oldest first (``adjustments``: a queryset, or ids)."""
+    if not hasattr(adjustments, "order_by"):
+        adjustments = PriceAdjustment.objects.filter(contract_id__in=list(adjustments))
     out = defaultdict(list)
-    for a in PriceAdjustment.objects.filter(contract_id__in=ids).order_by("contract_id", "effective_from"):
+    for a in adjustments.order_by("contract_id", "effective_from"):
         out[a.contract_id].append(a)
     return out
 
@@ -550,39 +555,40 @@ def _event(proposal: IndexationProposal, kind: str, on: dt.date, **extra) -> Ind
     return IndexationEvent(kind=kind, proposal=proposal, occurred_on=on, payload=_payload(proposal, **extra))
 
 
-EVENTS_SQL = """
-INSERT INTO indexation_indexationevent (tenant_id, kind, proposal_id, payload, occurred_on, created_at)
-SELECT p.tenant_id, %s, p.id, jsonb_build_object(
-    'proposal', p.id, 'scope', p.scope, 'contract', c.reference, 'policy', pol.code,
-    'effective_on', p.effective_on, 'status', p.status, 'factor', p.factor::text,
-    'old_amount', p.old_amount::text, 'new_amount', p.new_amount::text, 'series', s.code,
-    'reference_month', to_char(p.reference_month, 'YYYY"M"MM'), 'new_month', to_char(p.new_month, 'YYYY"M"MM'),
-    'reference_value', p.reference_value::text, 'new_value', p.new_value::text
-), %s, now()
-FROM indexation_indexationproposal p
-JOIN pricing_indexationpolicy pol ON pol.id = p.policy_id
-LEFT JOIN contracts_contract c ON c.id = p.contract_id
-LEFT JOIN pricing_indexseries s ON s.id = p.series_id
-WHERE p.id = ANY(%s)
-ORDER BY p.id
-"""
+def _events_for(proposals: list, kind: str, on: dt.date, references: dict[int, str] | None = None) -> None:
+    """One event row per proposal (the payload of :func:`_payload`), inserted as one JSON parameter."""
+    if not proposals:
+        return
+    now = timezone.now().isoformat()
+    rows = [
+        {
+            "tenant_id": p.tenant_id,
+            "kind": kind,
+            "proposal_id": p.pk,
+            "payload": _payload(p, references=references),
+            "occurred_on": on.isoformat(),
+            "created_at": now,
+            "delivered_at": None,
+        }
+        for p in proposals
+    ]
+    insert_rows(IndexationEvent, rows, complete=True)
 
 
-def _events_for(ids: list[int], kind: str, on: dt.date) -> None:
-    """One event row per proposal, its payload built in PostgreSQL (the same keys as :func:`_payload`)."""
-    if ids:
-        with connection.cursor() as cursor:
-            cursor.execute(EVENTS_SQL, [kind, on, ids])
-
-
-def _payload(p: IndexationProposal, **extra) -> dict:
+def _payload(p: IndexationProposal, references: dict[int, str] | None = None, **extra) -> dict:
     def text(v):
         return None if v is None else str(v)
 
+    if p.contract_id is None:
+        contract = None
+    elif references is not None:
+        contract = references[p.contract_id]
+    else:
+        contract = p.contract.reference
     return {
         "proposal": p.pk,
         "scope": p.scope,
-        "contract": p.contract.reference if p.contract_id else None,
+        "contract": contract,
         "policy": p.policy.code,
         "effective_on": p.effective_on.isoformat(),
         "status": p.status,
@@ -598,7 +604,9 @@ def _payload(p: IndexationProposal, **extra) -> dict:
     }
 
 
-def _after_create(created: list[IndexationProposal], policy, as_of: dt.date, report: RunReport) -> None:
+def _after_create(
+    created: list, policy, as_of: dt.date, report: RunReport, references: dict[int, str] | None = None
+) -> None:
     for p in created:
         p.policy = policy
         if p.status == ProposalStatus.WAITING:
@@ -607,8 +615,8 @@ def _after_create(created: list[IndexationProposal], policy, as_of: dt.date, rep
         else:
             report.proposed += p.status == ProposalStatus.PROPOSED
             report.approved += p.status == ProposalStatus.APPROVED
-    _events_for([p.pk for p in created], "indexation.proposed", as_of)
-    _events_for([p.pk for p in created if p.status == ProposalStatus.APPROVED], "indexation.approved", as_of)
+    _events_for(created, "indexation.proposed", as_of, references)
+    _events_for([p for p in created if p.status == ProposalStatus.APPROVED], "indexation.approved", as_of, references)
     for p in created:
         if p.status == ProposalStatus.APPROVED and (p.notice_by is not None or p.may_terminate):
             if _notify(p.as_model() if isinstance(p, _Draft) else p, as_of):
