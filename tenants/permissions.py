@@ -57,6 +57,15 @@ PERMISSIONS: dict[str, tuple[str, frozenset[str]]] = {
     "payment.register": (_("Register payments"), frozenset({OWNER, ADMIN, FINANCE})),
     "delivery.manage": (_("Send and resend invoices (EHF, e-mail)"), frozenset({OWNER, ADMIN, FINANCE})),
     "time.record": (_("Record billable hours and expenses"), frozenset({OWNER, ADMIN, FINANCE, SUPPORT})),
+    "indexation.view": (_("See index figures, indexation policies, price changes and price histories"), ALL),
+    "indexation.approve": (
+        _("Approve or reject price changes by the index, and propose increases above it"),
+        frozenset({OWNER, ADMIN, FINANCE}),
+    ),
+    "index_value.enter": (
+        _("Enter or remove an index value by hand while SSB cannot be reached"),
+        frozenset({OWNER, ADMIN, FINANCE}),
+    ),
 }
 
 
