@@ -436,6 +436,16 @@ def compute(
             f"No index published since {month_label(reference_month, 'en')}: nothing to change yet.",
             new_month,
         )
+    if today is not None and published_on(new_month) > today:
+        # Asked before the new month can have been published (e.g. an increase announced months ahead):
+        # whatever a replay or a test has stored for it, SSB had not published it on ``today``.
+        return Waiting(
+            f"Venter på indeksen for {month_label(new_month, 'nb')}: den publiseres rundt "
+            f"{published_on(new_month).isoformat()}.",
+            f"Waiting for the index for {month_label(new_month, 'en')}: it is published about "
+            f"{published_on(new_month).isoformat()}.",
+            new_month,
+        )
     chosen = pick_series(series, reference_month, new_month)
     if isinstance(chosen, Waiting):
         return chosen

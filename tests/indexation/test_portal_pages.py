@@ -120,7 +120,8 @@ def test_the_kommune_sees_its_own_and_its_schools_price_changes_not_the_companys
     assert f"From 2026-01-01 · agreement {own.reference}" in html
     assert f"NOK\u00a0{increase.old_amount:,.2f}" in html and f"NOK\u00a0{increase.new_amount:,.2f}" in html
     assert "(+9 %)" in html
-    assert "+9.00 % above the index" in html and "may terminate" in html  # the explanation in words
+    # The explanation in words: announced in June, before the index of its date was published.
+    assert "Announced price increase +9.00 % from 2026-01-01" in html and "may terminate" in html
     assert f"/price-changes/{increase.pk}/letter/" in html
     assert f"/price-changes/{increase.pk}/terminate/" in html
     # The school's increase awaits the vendor's approval: not shown. Its past change is.

@@ -445,3 +445,18 @@ def test_effective_dates_are_never_within_12_months(start, policy):
     for earlier, later in zip(dates, dates[1:], strict=False):
         assert not ix.too_soon(earlier, later)
     assert all(day > start for day in dates)
+
+
+def test_a_month_not_yet_published_on_the_day_is_not_used_even_if_stored():
+    # An increase announced in June 2025 for 1 January 2026 cannot know November 2025's index yet.
+    early = ix.compute(
+        DIGIREQ, [KPI_2015], price=D("1000"), effective_on=d(2026, 1, 1), signed_on=d(2024, 2, 1),
+        today=d(2025, 6, 20),
+    )  # fmt: skip
+    assert isinstance(early, ix.Waiting) and early.month == (2025, 11)
+    assert "published about 2025-12-10" in early.reason_en
+    on_time = ix.compute(
+        DIGIREQ, [KPI_2015], price=D("1000"), effective_on=d(2026, 1, 1), signed_on=d(2024, 2, 1),
+        today=d(2025, 12, 15),
+    )  # fmt: skip
+    assert on_time.new_month == (2025, 11)
