@@ -111,8 +111,9 @@ PREFIX = {"1": "NS-EN", "2": "ISO", "3": "IEC", "4": "ASTM", "5": "TR", "6": "DN
 COUNTS = {"1": 140, "2": 90, "3": 40, "4": 20, "5": 15, "6": 15}
 
 
-def standards_csv(year: int) -> str:
-    """A made-up catalogue of 320 standards with prices per 1 January ``year`` (deterministic)."""
+def standards_csv(year: int, categories: set[str] | None = None) -> str:
+    """A made-up catalogue of 320 standards with prices per 1 January ``year`` (deterministic); only the
+    given ``categories`` when named."""
     rng = random.Random(2026)  # noqa: S311 - demo data, not security
     rows = ["code,title,category,price,withdrawn_on"]
     for category, count in COUNTS.items():
@@ -123,7 +124,8 @@ def standards_csv(year: int) -> str:
             base = Decimal(rng.randrange(450, 4200, 10))
             price = (base * (Decimal("1.04") ** (year - 2024))).quantize(Decimal("1"))
             withdrawn = "2025-06-30" if (category == "1" and i % 35 == 0) else ""
-            rows.append(f'{code},"{title}",{category},{price},{withdrawn}')
+            if categories is None or category in categories:
+                rows.append(f'{code},"{title}",{category},{price},{withdrawn}')
     return "\n".join(rows) + "\n"
 
 
@@ -188,12 +190,18 @@ def load_catalogue(slug: str, as_of: dt.date) -> dict[str, int]:
                         "yearly_prices_fetched": fetched,
                     },
                 )
-        # The vendor's price list for 2024; later years' catalogue prices come from the yearly CPI indexation
-        # of the catalogue that finance approves in the replay (demo/indexation.py).
-        for year in (2024,):
-            if not Standard.objects.filter(prices__year=year).exists():
-                result = catalog_services.standards_import_csv(actor=ACTOR, text=standards_csv(year), year=year)
-                created["standards"] += result.created
+        # The vendor's price list for 2024. Later years: the publisher's list for the categories whose prices
+        # are fetched each year (Thomson Reuters), imported; every other category's prices come from the
+        # yearly CPI indexation of the catalogue that finance approves in the replay (demo/indexation.py).
+        if not Standard.objects.filter(prices__year=2024).exists():
+            result = catalog_services.standards_import_csv(actor=ACTOR, text=standards_csv(2024), year=2024)
+            created["standards"] += result.created
+        fetched = {c[0] for c in STANDARD_CATEGORIES if c[5]}
+        for year in range(2025, as_of.year + 2):
+            if not Standard.objects.filter(prices__year=year, category__code__in=fetched).exists():
+                catalog_services.standards_import_csv(
+                    actor=ACTOR, text=standards_csv(year, categories=fetched), year=year
+                )
     return created
 
 

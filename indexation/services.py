@@ -739,7 +739,7 @@ def _list_preview(policy: IndexationPolicy, effective: dt.date):
 
 def _catalogue_preview(policy: IndexationPolicy, effective: dt.date):
     """The catalogue's effect: the sum of last year's catalogue prices and the same indexed (whole kroner)."""
-    prices = list(StandardPrice.objects.filter(year=effective.year - 1).values_list("price", flat=True))
+    prices = list(_indexable_prices(effective.year - 1).values_list("price", flat=True))
     customers = Contract.objects.filter(
         plan_id=policy.plan_id, state__in=INDEXABLE_STATES, start_date__isnull=False
     ).count()
@@ -923,6 +923,13 @@ def _apply_list(p: IndexationProposal) -> str:
     return ""
 
 
+def _indexable_prices(year: int):
+    """The catalogue prices of ``year`` that the index carries forward: not those of categories whose
+    prices the vendor fetches from the publisher each year (RULES §3 (a), e.g. Thomson Reuters), which
+    come in by import."""
+    return StandardPrice.objects.filter(year=year, standard__category__yearly_prices_fetched=False)
+
+
 def _apply_catalogue(p: IndexationProposal) -> None:
     year = p.effective_on.year
     have = set(StandardPrice.objects.filter(year=year).values_list("standard_id", flat=True))
@@ -930,7 +937,7 @@ def _apply_catalogue(p: IndexationProposal) -> None:
     StandardPrice.objects.bulk_create(
         [
             StandardPrice(standard_id=sp.standard_id, year=year, price=ix.index_price(sp.price, p.factor, rounding))
-            for sp in StandardPrice.objects.filter(year=year - 1).exclude(standard_id__in=have)
+            for sp in _indexable_prices(year - 1).exclude(standard_id__in=have)
         ],
         ignore_conflicts=True,
     )

@@ -420,6 +420,11 @@ def test_standard_norge_catalogue_prices_for_the_new_year(kpi, tenant_a):
         for n, price in enumerate((D("1000"), D("2500"), D("3999")), start=1):
             standard = Standard.objects.create(code=f"NS {n}", title=f"Standard {n}", category=category)
             StandardPrice.objects.create(standard=standard, year=2024, price=price)
+        fetched = StandardCategory.objects.create(
+            code="5", name_nb="Thomson Reuters", name_en="Thomson Reuters", yearly_prices_fetched=True
+        )
+        publisher = Standard.objects.create(code="ASTM 1", title="Fetched yearly", category=fetched)
+        StandardPrice.objects.create(standard=publisher, year=2024, price=D("900"))  # not indexed: imported
         imported = Standard.objects.create(code="NS 9", title="Imported", category=category)
         StandardPrice.objects.create(standard=imported, year=2024, price=D("500"))
         StandardPrice.objects.create(standard=imported, year=2025, price=D("777"))  # an imported list wins
