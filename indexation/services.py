@@ -776,6 +776,7 @@ def _refresh_waiting(as_of: dt.date, report: RunReport, series_cache: dict) -> N
                     continue
                 series = series_cache.setdefault(policy.index_code, load_series(policy.index_code, on=as_of))
                 was = p.status
+                before = {name: getattr(p, name) for name in FILLED}
                 previous = _previous(p)
                 if p.contract_id:
                     _compute_contract(
@@ -784,6 +785,10 @@ def _refresh_waiting(as_of: dt.date, report: RunReport, series_cache: dict) -> N
                 else:
                     first = PlanVersion.objects.filter(plan_id=p.plan_id).order_by("valid_from").first()
                     _compute_single(p, rules, series, as_of, previous, first.valid_from)
+                if {name: getattr(p, name) for name in FILLED} == before:
+                    if p.status == ProposalStatus.WAITING:
+                        report.waiting_reasons[p.waiting_en] = report.waiting_reasons.get(p.waiting_en, 0) + 1
+                    continue  # still waiting for the same month: nothing to write
                 p.save()
                 if was == ProposalStatus.WAITING and p.status != ProposalStatus.WAITING:
                     report.proposed += p.status == ProposalStatus.PROPOSED

@@ -227,8 +227,13 @@ def test_identum_2026_waits_for_the_missing_month_and_says_why(kpi, tenant_a):
         assert p.status == "waiting"
         assert "September 2025" in p.waiting_en and "not published or fetched yet" in p.waiting_en
         assert p.factor is None and p.new_amount is None  # nothing guessed
-        assert run_on(d(2025, 11, 2)).waiting == 0  # no second proposal; it keeps waiting
+        written = p.updated_at
+        again = run_on(d(2025, 11, 2))
+        assert again.waiting == 0  # no second proposal; it keeps waiting, and the report says why
+        assert any("September 2025" in reason for reason in again.waiting_reasons)
         assert IndexationProposal.objects.count() == 2
+        p.refresh_from_db()
+        assert p.updated_at == written  # a rerun that finds nothing new writes nothing
 
 
 def test_a_value_entered_by_hand_lets_a_waiting_proposal_go_on(kpi, tenant_a):
