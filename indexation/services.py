@@ -842,12 +842,12 @@ def _notify(p: IndexationProposal, on: dt.date) -> bool:
 # ---------------------------------------------------------------- applying
 
 
-def _apply_due(as_of: dt.date, report: RunReport) -> None:
-    ids = list(
-        IndexationProposal.objects.filter(status=ProposalStatus.APPROVED, effective_on__lte=as_of)
-        .order_by("effective_on", "pk")
-        .values_list("pk", flat=True)
-    )
+def _apply_due(as_of: dt.date, report: RunReport, only: list[int] | None = None) -> None:
+    """Apply the approved proposals whose date has come (``only``: just these)."""
+    due = IndexationProposal.objects.filter(status=ProposalStatus.APPROVED, effective_on__lte=as_of)
+    if only is not None:
+        due = due.filter(pk__in=only)
+    ids = list(due.order_by("effective_on", "pk").values_list("pk", flat=True))
     for i in range(0, len(ids), CHUNK):
         with transaction.atomic():
             batch = list(
@@ -980,7 +980,7 @@ def proposal_approve(*, actor: Actor, proposal: IndexationProposal, on: dt.date)
     _notify(p, on)
     if p.effective_on <= on:
         report = RunReport(on)
-        _apply_due(on, report)
+        _apply_due(on, report, only=[p.pk])
         p.refresh_from_db()
     return p
 
