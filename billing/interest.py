@@ -249,9 +249,7 @@ class InterestResult:
         items += [(e.on + DAY if e.kind == "payment" else e.on, 0, e.explain(lang)) for e in self.events]
         lines = [text for _, _, text in sorted(items, key=lambda item: (item[0], item[1]))]
         if not lines:
-            return (
-                "Ingen forsinkelsesrente: betalt i tide" if lang == "nb" else "No late-payment interest: paid on time"
-            )
+            return "Ingen forsinkelsesrente" if lang == "nb" else "No late-payment interest"
         if len(lines) > 1:
             if lang == "nb":
                 lines.append(f"Forsinkelsesrente i alt: {format_amount(self.interest)}")
