@@ -21,7 +21,7 @@ any test module is imported, so every document any test renders through the prod
 (``AVTALE_EHF_COLLECT_DIR``, or a fresh temporary one). When the whole run is over — in the
 controller process, after every xdist worker has finished — each document is run through both rule
 sets and the XSD and the run fails on any fatal assert or schema error, naming the test that made
-the document. Tests that deliberately render broken input to make a rule fire (``*_fires_*`` in
+the document. Tests that deliberately render broken input to make a rule fire (``test_*_fire(s)*`` in
 ``test_ehf.py``, see ``EXPECTED_INVALID``) are not collected.
 """
 
@@ -30,6 +30,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
+import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -157,13 +159,13 @@ def problems(xml: bytes) -> list[str]:
 # ---------------------------------------------------------------- opt-in plugin: every EHF of the run
 
 COLLECT_ENV = "AVTALE_EHF_COLLECT_DIR"
-# Tests that render deliberately broken input so that a rule fires (test_ehf.py's naming convention).
-EXPECTED_INVALID = ("tests/billing/test_ehf.py::test_", "_fires_")
+# Tests that render deliberately broken input so that a rule fires (test_ehf.py's naming convention:
+# test_…_fires_…, test_…_fire), and this module's own broken documents.
+EXPECTED_INVALID = re.compile(r"^tests/billing/test_ehf(_official)?\.py::test_\w*_(fires?|fails)(_\w*)?(\[.*\])?$")
 
 
 def _expected_invalid(nodeid: str) -> bool:
-    prefix, marker = EXPECTED_INVALID
-    return nodeid.startswith(prefix) and marker in nodeid
+    return bool(EXPECTED_INVALID.match(nodeid))
 
 
 def _collecting(render):
@@ -192,6 +194,7 @@ def pytest_configure(config):
     """Before collection: a shared directory (the controller makes it; workers inherit the env)."""
     if not os.environ.get(COLLECT_ENV):
         os.environ[COLLECT_ENV] = tempfile.mkdtemp(prefix="avtale-ehf-")
+        config._avtale_ehf_tempdir = True  # made here: removed again when every document passes
     Path(os.environ[COLLECT_ENV]).mkdir(parents=True, exist_ok=True)
     import billing.ehf
 
@@ -221,3 +224,5 @@ def pytest_sessionfinish(session, exitstatus):
     write(f"EHF official rules: {len(documents)} distinct documents in {directory}, {bad} failing")
     if bad and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    elif not bad and getattr(session.config, "_avtale_ehf_tempdir", False):
+        shutil.rmtree(directory, ignore_errors=True)
