@@ -202,6 +202,11 @@ def build_ehf(doc: InvoiceDocument) -> ET.Element:
     if not doc.seller.org_number:
         raise EhfError("the seller needs an organisation number")
     endpoint(doc.buyer)  # raises EhfError early for a buyer without an electronic address
+    if not doc.buyer_reference and not doc.order_reference:
+        raise EhfError(
+            "EHF needs the buyer's reference or an order reference (PEPPOL-EN16931-R003): give the invoice a "
+            "reference, or set the customer's invoice reference"
+        )
 
     root = ET.Element(_q(NS_CREDIT_NOTE if credit else NS_INVOICE, "CreditNote" if credit else "Invoice"))
     cur = doc.currency

@@ -350,8 +350,12 @@ def test_bad_swedish_org_number_fires_common_r049():
 
 
 def test_missing_buyer_reference_and_order_reference_fires_r003():
-    ids = rule_ids(render_ehf(spekter_invoice(buyer_reference="", order_reference="")))
-    assert "PEPPOL-EN16931-R003" in ids
+    # The renderer refuses such a document (an access point would reject it) ...
+    with pytest.raises(EhfError, match="R003"):
+        render_ehf(spekter_invoice(buyer_reference="", order_reference=""))
+    # ... and the checker catches it in a document that lost both.
+    xml = tamper(render_ehf(spekter_invoice(order_reference="")), "cbc:BuyerReference", None)
+    assert "PEPPOL-EN16931-R003" in rule_ids(xml)
     # either reference alone is enough
     assert "PEPPOL-EN16931-R003" not in rule_ids(render_ehf(spekter_invoice(buyer_reference="")))
 

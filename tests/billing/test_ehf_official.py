@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 
 import tests.billing.test_ehf as pure
 from billing import run, services
-from billing.ehf import render_ehf
+from billing.ehf import EhfError, render_ehf
 from billing.files import invoice_file
 from billing.models import Invoice
 from catalog import services as catalog_services
@@ -250,21 +250,25 @@ def test_manual_invoices_to_buyers_with_and_without_a_peppol_id(tenant_a):
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="PEPPOL-EN16931-R003 (fatal): a manual invoice with no contract, no buyer reference typed and a customer "
-    "without invoice_reference is issued, and billing/ehf.py renders it with neither BuyerReference nor "
-    "OrderReference; found by the opt-in collector on test_portal_pages.py::test_downloads_pdf_nb_en_and_ehf. "
-    "The fix is a product decision (require a reference for EHF customers, or refuse the EHF), not a renderer tweak.",
-)
-def test_manual_invoice_without_any_reference(tenant_a):
+def test_manual_invoice_without_any_reference_gets_no_ehf(tenant_a):
+    # PEPPOL-EN16931-R003: an EHF needs the buyer's reference or an order reference. The product refuses the
+    # EHF and says what to add (the PDF can still go by e-mail), rather than sending what an access point
+    # would reject; found by the opt-in collector on test_portal_pages.py::test_downloads_pdf_nb_en_and_ehf.
     with tenant_context(tenant_a):
         customer = CustomerFactory(name="Bergen kommune", invoice_reference="")
         draft = services.invoice_manual_draft_create(
             actor=ACTOR, customer=customer, lines=[{"description": "Kurs", "quantity": "1", "unit_price": "1000.00"}]
         )
         invoice = services.invoice_issue(actor=ACTOR, invoice=draft, on=d(2026, 3, 20))
-        assert_all_pass({"manual, no reference": ehf(invoice)})
+        with pytest.raises((ValidationError, EhfError), match="R003"):
+            ehf(invoice)
+        customer.invoice_reference = "4410-OPPV"
+        customer.save()
+        draft = services.invoice_manual_draft_create(
+            actor=ACTOR, customer=customer, lines=[{"description": "Kurs", "quantity": "1", "unit_price": "1000.00"}]
+        )
+        invoice = services.invoice_issue(actor=ACTOR, invoice=draft, on=d(2026, 3, 20))
+        assert_all_pass({"manual, the customer's reference": ehf(invoice)})
 
 
 @pytest.mark.django_db

@@ -49,7 +49,8 @@ def customers(tenant_a):
     """A kommune with a school, and a company; invoices 1 (kommune), 2 (school), 3 (company), a credit note
     4 for the kommune's invoice, and a draft for the kommune."""
     with tenant_context(tenant_a):
-        kommune = CustomerFactory(name="Bergen kommune", kind=CustomerKind.KOMMUNE)
+        # A kommune gives its reference ("Deres ref."): an EHF needs one (PEPPOL-EN16931-R003).
+        kommune = CustomerFactory(name="Bergen kommune", kind=CustomerKind.KOMMUNE, invoice_reference="4410-OPPV")
         school = CustomerFactory(name="Nordnes skole", kind=CustomerKind.SCHOOL, parent=kommune)
         company = CustomerFactory(name="Fjord Data AS")
         own = invoice_for(kommune)
