@@ -7,6 +7,7 @@ from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from contracts import api
+from contracts.entitlements_api import EntitlementLookupView, EntitlementView
 
 app_name = "contracts_api"
 
@@ -18,5 +19,11 @@ router.register("messages", api.MessageViewSet, basename="message")
 
 urlpatterns = [
     re_path(r"^trials/?$", api.TrialView.as_view(), name="trials"),
+    re_path(r"^entitlements/?$", EntitlementLookupView.as_view(), name="entitlements"),
+    re_path(
+        r"^entitlements/(?P<customer_id>[0-9]{1,18})/?$",
+        EntitlementView.as_view(),
+        name="entitlement",
+    ),
     *router.urls,
 ]

@@ -72,6 +72,8 @@ def test_schema_has_the_api_paths_and_methods(db):
         "/api/v1/messages/": {"get"},
         "/api/v1/messages/{id}/": {"get"},
         "/api/v1/trials/": {"post"},
+        "/api/v1/entitlements/": {"get"},
+        "/api/v1/entitlements/{customer_id}/": {"get"},
         "/api/v1/index-series/": {"get"},
         "/api/v1/index-series/{code}/": {"get"},
         "/api/v1/index-series/{code}/values/": {"get", "post"},
