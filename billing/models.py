@@ -335,3 +335,80 @@ class Charge(TenantOwned):
         ordering = ["due_on", "id"]
         indexes = [models.Index(fields=["tenant", "contract", "invoice"], name="charge_unbilled")]
         constraints = [models.UniqueConstraint(fields=["priced_on"], name="charge_once_per_amendment")]
+
+
+class BankImport(TenantOwned):
+    """One bank file (camt.054 or Nets OCR giro) read into :class:`IncomingPayment` rows (issue 11, item 1).
+
+    A file is imported once per tenant (its SHA-256); the counts are those of this import.
+    """
+
+    file_name = models.CharField(_("file name"), max_length=255)
+    format = models.CharField(_("format"), max_length=20)  # billing.bankfiles.FORMAT_*
+    file_id = models.CharField(_("file id"), max_length=100, blank=True)  # camt MsgId / OCR forsendelse
+    sha256 = models.CharField("SHA-256", max_length=64)
+    imported_on = models.DateField(_("imported on"))
+    imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
+    imported_by = models.CharField(_("by"), max_length=200, blank=True)
+    payments = models.PositiveIntegerField(_("payments"), default=0)
+    matched = models.PositiveIntegerField(_("matched"), default=0)
+    unmatched = models.PositiveIntegerField(_("unmatched"), default=0)
+    already_known = models.PositiveIntegerField(_("already imported"), default=0)
+    total_amount = models.DecimalField(_("total"), max_digits=14, decimal_places=2, default=0)
+
+    class Meta:
+        ordering = ["-imported_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "sha256"], name="bank_import_file_once")]
+
+    def __str__(self) -> str:
+        return f"Bankfil {self.file_name}"
+
+
+class IncomingPaymentStatus(models.TextChoices):
+    MATCHED = "matched", _("Matched")
+    UNMATCHED = "unmatched", _("Unmatched")
+    RESOLVED_REFUND = "resolved_refund", _("Resolved: refunded")
+    RESOLVED_CREDIT = "resolved_credit", _("Resolved: kept as credit")
+    MATCHED_BY_STAFF = "matched_by_staff", _("Matched by staff")
+
+
+class IncomingPayment(TenantOwned):
+    """A payment from a bank file. Matched: booked as ``payment`` on ``invoice`` (an over-payment's surplus
+    kept in ``unapplied`` for staff); unmatched: ``reason`` says why, for staff to match or resolve."""
+
+    bank_import = models.ForeignKey(BankImport, on_delete=models.PROTECT, related_name="incoming_payments")
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default="NOK")
+    kid = models.CharField(_("KID"), max_length=25, blank=True)
+    kid_valid = models.BooleanField(_("KID check digit correct"), default=False)
+    booked_on = models.DateField(_("booked on"))
+    value_date = models.DateField(_("value date"), null=True, blank=True)
+    reference = models.CharField(_("bank reference"), max_length=140)
+    payer_name = models.CharField(_("payer"), max_length=200, blank=True)
+    payer_account = models.CharField(_("payer's account"), max_length=50, blank=True)
+    to_account = models.CharField(_("to account"), max_length=50, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    source_line = models.PositiveIntegerField(_("line in the file"), default=0)
+    status = models.CharField(_("status"), max_length=20, choices=IncomingPaymentStatus.choices)
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="incoming_payments"
+    )
+    payment = models.OneToOneField(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="incoming_payment"
+    )
+    unapplied = models.DecimalField(_("not applied"), max_digits=14, decimal_places=2, default=0)
+    reason = models.CharField(_("why not matched"), max_length=300, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    resolved_on = models.DateField(_("resolved on"), null=True, blank=True)
+    resolved_by = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-booked_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "reference"], name="incoming_payment_reference_once"),
+        ]
+        indexes = [models.Index(fields=["tenant", "status"], name="incoming_payment_status")]
+
+    def __str__(self) -> str:
+        return f"Innbetaling {self.amount} {self.currency} ({self.reference})"
