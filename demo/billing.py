@@ -14,12 +14,22 @@ import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 
-from billing import jobs, run, services
-from billing.models import PAYABLE, BillingSettings, Invoice, InvoiceKind, InvoiceStatus, TimeEntry
+from billing import bank, jobs, run, services
+from billing.models import (
+    PAYABLE,
+    BillingSettings,
+    IncomingPayment,
+    Invoice,
+    InvoiceKind,
+    InvoiceStatus,
+    TimeEntry,
+)
 from catalog.models import HourlyService
 from contracts import lifecycle, terms
 from contracts.models import Contract
+from fakes.bank import Credit, camt054
 from tenants.audit import Actor
+from tenants.tenancy import require_tenant
 
 FINANCE = Actor.system("load_demo (finance)")
 STAFF = Actor.system("load_demo (staff)")
@@ -191,9 +201,16 @@ def _planned_payments(rule: str, invoice: Invoice) -> list[tuple[dt.date, Decima
     return [(on_time, outstanding)]
 
 
+# A payment no invoice fits (no KID, an amount nothing is owed): it waits in the unmatched queue for staff.
+STRAY_PAYMENTS: dict[str, list[tuple[dt.date, str, str, str]]] = {
+    "piscator": [(dt.date(2025, 9, 15), "4321.00", "Havbruk Vest AS", "Innbetaling kurs, se e-post")],
+}
+
+
 def pay_due(slug: str, day: dt.date) -> int:
-    """Register the payments planned on or before ``day`` (dated as planned)."""
-    made = 0
+    """The payments planned on or before ``day`` (dated as planned), as the bank reports them: one camt.054
+    file for the step, written by the fake bank and imported through the same service production uses
+    (``billing.bank.bank_file_import``): booked by KID, a stray payment left for staff."""
     rules = _payer_rules(slug)
     open_invoices = (
         Invoice.objects.filter(kind=InvoiceKind.INVOICE, status__in=PAYABLE, issue_date__lte=day)
@@ -201,20 +218,31 @@ def pay_due(slug: str, day: dt.date) -> int:
         .prefetch_related("payments")
         .order_by("pk")
     )
+    credits = []
     for invoice in open_invoices:
         paid_before = {p.paid_on for p in invoice.payments.all()}
+        outstanding = invoice.outstanding
         for paid_on, amount in _planned_payments(rules.get(invoice.customer_id, ""), invoice):
             if paid_on > day or paid_on in paid_before or amount <= 0:
                 continue
-            amount = min(amount, invoice.outstanding)
+            amount = min(amount, outstanding)
             if amount <= 0:
                 continue
-            services.payment_register(
-                actor=FINANCE, invoice=invoice, amount=amount, paid_on=paid_on, reference=f"Bank {paid_on:%d.%m.%Y}"
+            outstanding -= amount
+            credits.append(
+                Credit(amount, invoice.kid, paid_on, invoice.customer.name, f"{slug}-{invoice.number}-{paid_on:%Y%m%d}")
             )
-            invoice.refresh_from_db()
-            made += 1
-    return made
+    known = set(IncomingPayment.objects.values_list("reference", flat=True))
+    for paid_on, amount, payer, message in STRAY_PAYMENTS.get(slug, []):
+        reference = f"{slug}-stray-{paid_on:%Y%m%d}"
+        if paid_on <= day and reference not in known:
+            credits.append(Credit(Decimal(amount), None, paid_on, payer, reference, message))
+    if not credits:
+        return 0
+    tenant = require_tenant()
+    data = camt054(account=tenant.bank_account, owner=tenant.name, day=day, credits=credits)
+    bank.bank_file_import(actor=FINANCE, data=data, file_name=f"camt054-{day.isoformat()}.xml", on=day)
+    return len(credits)
 
 
 def billing_dates(after: dt.date, until: dt.date) -> set[dt.date]:

@@ -104,6 +104,18 @@ def test_demo_replays_the_story_and_a_second_load_changes_nothing(
         assert (support.issue_date, support.supplementary) == (dt.date(2026, 11, 1), False)  # the next invoice
         assert support.lines.get(code="hours:support").quantity == Decimal("1.5")  # 1.2 h per started half hour
 
+    # Payments come from the bank: camt.054 files imported and booked by KID; a stray one waits for staff.
+    from billing.models import BankImport, IncomingPayment, Payment
+
+    for tenant in Tenant.objects.all():
+        with tenant_context(tenant):
+            assert BankImport.objects.exists(), tenant.slug
+            booked = IncomingPayment.objects.filter(status="matched").count()
+            assert booked == Payment.objects.count(), tenant.slug  # every payment was booked from a bank file
+    with tenant_context(Tenant.objects.get(slug="piscator")):
+        stray = IncomingPayment.objects.get(status="unmatched")
+        assert (stray.amount, stray.payer_name) == (Decimal("4321.00"), "Havbruk Vest AS")
+
     # CPI indexation on SSB's figures, replayed on its dates (demo/indexation.py).
     from catalog.models import StandardPrice
     from indexation.models import IndexationProposal, PriceAdjustment
