@@ -82,8 +82,7 @@ from pricing.engine.quote import QuoteResult, price
 from pricing.engine.standards import HeldStandard
 from pricing.indexation import apply_steps
 from pricing.models import PlanVersion
-from pricing.services import as_validation_error, build_input
-from tenants.models import PUBLIC_SECTOR_KINDS
+from pricing.services import as_validation_error, build_input, contract_quote_request
 
 UNIT_BY_INTERVAL = {"year": "ANN", "quarter": "QAN", "month": "MON"}
 
@@ -475,11 +474,14 @@ class Pricer:
             )
         customer = contract.customer
         steps = tuple((a.factor, a.rounding) for a in adjustments_on(chunk, contract, start))
-        body = {k: v for k, v in request.items() if k not in ("customer", "standards", "extra_prints")}
-        body.update(plan=plan.code, interval=contract.interval, start=start.isoformat())
-        body["vat_treatment"] = request.get("vat_treatment") or customer.vat_treatment
-        if request.get("public_sector") is None:
-            body["public_sector"] = customer.kind in PUBLIC_SECTOR_KINDS
+        body = contract_quote_request(
+            request,
+            plan_code=plan.code,
+            interval=contract.interval,
+            start=start,
+            customer=customer,
+            leave_out=("standards", "extra_prints"),
+        )
         standards, prints = request.get("standards"), request.get("extra_prints")
         held = printed = None
         if standards and isinstance(standards, list):

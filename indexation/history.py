@@ -16,7 +16,7 @@ from django.utils.translation import get_language
 
 from contracts.models import Contract, PricedOn
 from indexation.models import IndexationProposal, PriceAdjustment, ProposalStatus
-from indexation.preview import PricePreview
+from indexation.preview import PricePreview, row_on
 from pricing.indexation import add_months
 
 REASONS = {
@@ -56,11 +56,6 @@ class PriceHistoryEntry:
         return self.yearly_price - self.previous_yearly_price
 
 
-def _row_on(rows: list[PricedOn], day: dt.date) -> PricedOn | None:
-    in_force = [r for r in rows if r.effective_from <= day]
-    return (in_force or rows or [None])[-1]
-
-
 def price_history(contract: Contract, *, today: dt.date) -> list[PriceHistoryEntry]:
     """Oldest first; the last entries may be announced changes (``announced``)."""
     if contract.start_date is None:
@@ -94,7 +89,7 @@ def price_history(contract: Contract, *, today: dt.date) -> list[PriceHistoryEnt
     for day in sorted(candidates):
         reason, nb, en, proposal_id = candidates[day]
         steps = tuple((a.factor, a.rounding) for a in adjustments if a.effective_from <= day)
-        price = preview.yearly(contract, _row_on(rows, day), day, steps)
+        price = preview.yearly(contract, row_on(rows, day), day, steps)
         version = preview.version_on(contract.plan_id, day)
         if reason in ("renewal", "catalogue"):
             if price == previous:

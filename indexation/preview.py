@@ -19,10 +19,15 @@ from pricing.engine.errors import PricingError
 from pricing.engine.quote import INTERVAL_MONTHS, price
 from pricing.indexation import apply_steps
 from pricing.models import PlanVersion
-from pricing.services import build_input
-from tenants.models import PUBLIC_SECTOR_KINDS
+from pricing.services import build_input, contract_quote_request
 
 Steps = tuple[tuple[Decimal, Decimal], ...]
+
+
+def row_on(rows: list, day: dt.date):
+    """The priced-on row in force on ``day`` (else the earliest); ``rows``: the contract's, by date."""
+    in_force = [r for r in rows if r.effective_from <= day]
+    return (in_force or rows or [None])[-1]
 
 
 class PricePreview:
@@ -82,12 +87,14 @@ class PricePreview:
         key = self.key(contract, row, version, day, steps)
         if key in self._prices:
             return self._prices[key]
-        customer = contract.customer
-        body = {k: v for k, v in row.request.items() if k not in ("customer", "extra_prints")}
-        body.update(plan=contract.plan.code, interval=contract.interval, start=day.isoformat())
-        body["vat_treatment"] = row.request.get("vat_treatment") or customer.vat_treatment
-        if row.request.get("public_sector") is None:
-            body["public_sector"] = customer.kind in PUBLIC_SECTOR_KINDS
+        body = contract_quote_request(
+            row.request,
+            plan_code=contract.plan.code,
+            interval=contract.interval,
+            start=day,
+            customer=contract.customer,
+            leave_out=("extra_prints",),
+        )
         spec = self.spec(version, steps)
         try:
             data, _customer = build_input(body, on=day, plan_intervals=spec.intervals)

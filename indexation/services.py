@@ -36,9 +36,9 @@ from indexation.models import (
     PriceAdjustment,
     ProposalStatus,
 )
-from indexation.preview import PricePreview
+from indexation.preview import PricePreview, row_on
 from pricing import indexation as ix
-from pricing.engine.money import KRONE, ORE, format_amount
+from pricing.engine.money import KRONE, ORE
 from pricing.index_data import as_date, as_month, load_series
 from pricing.models import IndexationPolicy, PlanVersion, PolicyApproval, PolicyScope
 from tenants import audit
@@ -384,11 +384,6 @@ def _steps_for(adjustments) -> dict[int, list[PriceAdjustment]]:
     return out
 
 
-def _row_on(rows: list[PricedOn], day: dt.date) -> PricedOn | None:
-    in_force = [r for r in rows if r.effective_from <= day]
-    return (in_force or rows or [None])[-1]
-
-
 def _compute_contract(
     proposal: IndexationProposal,
     contract: Contract,
@@ -405,7 +400,7 @@ def _compute_contract(
     """Fill the proposal from the rules: computed (proposed or approved), or waiting with the reason.
     ``memo``: contracts of the same shape (price inputs, dates, last indexation) get the same answer."""
     effective = proposal.effective_on
-    row = _row_on(rows, effective)
+    row = row_on(rows, effective)
     before = tuple((a.factor, a.rounding) for a in steps.get(contract.pk, ()) if a.effective_from < effective)
     last_effective = previous.effective_on if previous else None  # approved or proposed count for 12 months too
     last_month = as_month(previous.new_month) if previous and previous.new_month else None
@@ -515,21 +510,10 @@ def _fill_requested(proposal, rules: ix.Policy, old_price, reprice, waiting: ix.
     proposal.old_amount = old_price
     if old_price is not None:
         proposal.new_amount = reprice(factor, rules.rounding) if reprice else ix.index_price(old_price, factor)
-    pct_nb, pct_en = ix.percent_text(factor, "nb"), ix.percent_text(factor, "en")
-    amounts_nb = amounts_en = ""
-    if proposal.old_amount is not None and proposal.new_amount is not None:
-        amounts_nb = f": {format_amount(proposal.old_amount, 'nb')} → {format_amount(proposal.new_amount, 'nb')}"
-        amounts_en = f": {format_amount(proposal.old_amount, 'en')} → {format_amount(proposal.new_amount, 'en')}"
-    proposal.explanation_nb = (
-        f"Varslet prisøkning {pct_nb} fra {proposal.effective_on.isoformat()}, mer enn KPI-endringen kan gi; "
-        f"varslet minst {notice.label('nb')} før{amounts_nb}"
-        + ("; kunden kan si opp uten oppsigelsestid før endringen" if proposal.may_terminate else "")
-    )
-    proposal.explanation_en = (
-        f"Announced price increase {pct_en} from {proposal.effective_on.isoformat()}, more than the CPI change "
-        f"allows; notified at least {notice.label('en')} before{amounts_en}"
-        + ("; the customer may terminate without notice period before the change" if proposal.may_terminate else "")
-    )
+    proposal.explanation_nb, proposal.explanation_en = ix.requested_explanation(
+        factor, proposal.effective_on, notice, proposal.old_amount, proposal.new_amount,
+        may_terminate=proposal.may_terminate,
+    )  # fmt: skip
     proposal.waiting_nb, proposal.waiting_en = waiting.reason_nb[:300], waiting.reason_en[:300]
     if proposal.status in (None, "", ProposalStatus.WAITING):
         proposal.status = ProposalStatus.PROPOSED
@@ -682,26 +666,11 @@ def _compute_single(proposal, rules, series, as_of, previous, start) -> None:
 
 
 def _list_explanation(p: IndexationProposal) -> tuple[str, str]:
-    ref, new = as_month(p.reference_month), as_month(p.new_month)
-    out = []
-    for lang, name in (("nb", p.series.short_nb), ("en", p.series.short_en)):
-        text = ix.index_text(name, ref, new, p.reference_value, p.new_value, p.index_factor, lang)
-        base = f"({'grunnlag' if lang == 'nb' else 'base'} {p.base})"
-        if p.scope == PolicyScope.LIST:
-            what = (
-                f"prislisten fra {p.effective_on.isoformat()}"
-                if lang == "nb"
-                else f"the price list from {p.effective_on.isoformat()}"
-            )
-        else:
-            what = (
-                f"katalogprisene for {p.effective_on.year}"
-                if lang == "nb"
-                else f"the catalogue prices for {p.effective_on.year}"
-            )
-        rounding = " (hele kroner)" if lang == "nb" else " (whole kroner)"
-        out.append(f"{text} {base}: {what}{rounding if p.rounding == KRONE else ''}")
-    return out[0], out[1]
+    return ix.list_explanation(
+        (p.series.short_nb, p.series.short_en), as_month(p.reference_month), as_month(p.new_month),
+        p.reference_value, p.new_value, p.index_factor, p.base, p.effective_on,
+        catalogue=p.scope == PolicyScope.CATALOGUE, whole_kroner=p.rounding == KRONE,
+    )  # fmt: skip
 
 
 def _list_contracts(policy: IndexationPolicy, effective: dt.date) -> list[Contract]:
@@ -723,7 +692,7 @@ def _list_preview(policy: IndexationPolicy, effective: dt.date):
     old_total = Decimal(0)
     priced = []
     for c in contracts:
-        amount = preview.yearly(c, _row_on(rows[c.pk], effective), effective, ())
+        amount = preview.yearly(c, row_on(rows[c.pk], effective), effective, ())
         if amount is not None:
             old_total += amount
             priced.append(c)
@@ -731,7 +700,7 @@ def _list_preview(policy: IndexationPolicy, effective: dt.date):
     def reprice(factor, rounding):
         total = Decimal(0)
         for c in priced:
-            total += preview.yearly(c, _row_on(rows[c.pk], effective), effective, ((factor, rounding),)) or 0
+            total += preview.yearly(c, row_on(rows[c.pk], effective), effective, ((factor, rounding),)) or 0
         return total
 
     return old_total, len(priced), reprice
@@ -990,7 +959,9 @@ def _postpone_for_notice(p: IndexationProposal, on: dt.date) -> None:
     notice allows, counted from today, and the explanation says so."""
     rules = rules_of(p.policy)
     notice = rules.above_cap_notice if p.above_cap and rules.above_cap_notice else rules.notice
-    effective = max(notice.after(on), p.effective_on)
+    effective, explanation_nb, explanation_en = ix.postponed(
+        p.explanation_nb, p.explanation_en, p.effective_on, notice, on
+    )
     clash = IndexationProposal.objects.filter(effective_on=effective).exclude(pk=p.pk)
     clash = clash.filter(contract_id=p.contract_id) if p.contract_id else clash.filter(policy_id=p.policy_id)
     if clash.exists():
@@ -998,13 +969,7 @@ def _postpone_for_notice(p: IndexationProposal, on: dt.date) -> None:
             {"effective_on": _("Too late to give notice for %(d)s, and another price change is set for %(e)s.")
              % {"d": p.effective_on.isoformat(), "e": effective.isoformat()}}
         )  # fmt: skip
-    was = p.effective_on
-    p.explanation_nb = p.explanation_nb.replace(f"fra {was.isoformat()}", f"fra {effective.isoformat()}") + (
-        f"; varslet for sent for {was.isoformat()}, gjelder derfor fra {effective.isoformat()}"
-    )
-    p.explanation_en = p.explanation_en.replace(f"from {was.isoformat()}", f"from {effective.isoformat()}") + (
-        f"; notified too late for {was.isoformat()}, so it takes effect on {effective.isoformat()}"
-    )
+    p.explanation_nb, p.explanation_en = explanation_nb, explanation_en
     p.effective_on, p.notice_by, p.late_notice = effective, on, True
 
 

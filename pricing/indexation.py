@@ -545,6 +545,66 @@ def explain(series: Series, reference: Month, new: Month, ref_value: Decimal, ne
     return out["nb"], out["en"]
 
 
+def requested_explanation(
+    factor: Decimal, effective_on: dt.date, notice: Notice, old: Decimal | None, new: Decimal | None,
+    *, may_terminate: bool,
+) -> tuple[str, str]:  # fmt: skip
+    """An increase announced before its index is known (DigiReq above CPI, 6 months ahead), in nb and en."""
+    amounts = {lang: "" for lang in ("nb", "en")}
+    if old is not None and new is not None:
+        amounts = {lang: f": {format_amount(old, lang)} → {format_amount(new, lang)}" for lang in ("nb", "en")}
+    nb = (
+        f"Varslet prisøkning {percent_text(factor, 'nb')} fra {effective_on.isoformat()}, mer enn KPI-endringen "
+        f"kan gi; varslet minst {notice.label('nb')} før{amounts['nb']}"
+        + ("; kunden kan si opp uten oppsigelsestid før endringen" if may_terminate else "")
+    )
+    en = (
+        f"Announced price increase {percent_text(factor, 'en')} from {effective_on.isoformat()}, more than the "
+        f"CPI change allows; notified at least {notice.label('en')} before{amounts['en']}"
+        + ("; the customer may terminate without notice period before the change" if may_terminate else "")
+    )
+    return nb, en
+
+
+def list_explanation(
+    names: tuple[str, str], reference: Month, new: Month, reference_value: Decimal, new_value: Decimal,
+    index_factor: Decimal, base: str, effective_on: dt.date, *, catalogue: bool, whole_kroner: bool,
+) -> tuple[str, str]:  # fmt: skip
+    """A price list's or catalogue's indexation as customers read it on their invoices: the index and the
+    date, not the vendor's totals."""
+    out = []
+    for lang, name in zip(("nb", "en"), names, strict=True):
+        text = index_text(name, reference, new, reference_value, new_value, index_factor, lang)
+        if catalogue:
+            what = (
+                f"katalogprisene for {effective_on.year}"
+                if lang == "nb"
+                else f"the catalogue prices for {effective_on.year}"
+            )
+        else:
+            what = (
+                f"prislisten fra {effective_on.isoformat()}"
+                if lang == "nb"
+                else f"the price list from {effective_on.isoformat()}"
+            )
+        rounding = (" (hele kroner)" if lang == "nb" else " (whole kroner)") if whole_kroner else ""
+        out.append(f"{text} ({'grunnlag' if lang == 'nb' else 'base'} {base}): {what}{rounding}")
+    return out[0], out[1]
+
+
+def postponed(
+    explanation_nb: str, explanation_en: str, was: dt.date, notice: Notice, told_on: dt.date
+) -> tuple[dt.date, str, str]:
+    """A change whose notice comes after the day the customer had to be told: it takes effect on the first
+    day the notice allows from ``told_on`` (never earlier than planned), and the explanation says so."""
+    effective = max(notice.after(told_on), was)
+    nb = explanation_nb.replace(f"fra {was.isoformat()}", f"fra {effective.isoformat()}")
+    en = explanation_en.replace(f"from {was.isoformat()}", f"from {effective.isoformat()}")
+    nb += f"; varslet for sent for {was.isoformat()}, gjelder derfor fra {effective.isoformat()}"
+    en += f"; notified too late for {was.isoformat()}, so it takes effect on {effective.isoformat()}"
+    return effective, nb, en
+
+
 # ---------------------------------------------------------------- price documents
 
 

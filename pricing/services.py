@@ -185,6 +185,21 @@ def held_standards(rows: Any, year: int) -> tuple[HeldStandard, ...]:
     return tuple(out)
 
 
+def contract_quote_request(
+    request: dict, *, plan_code: str, interval: str, start: dt.date, customer, leave_out: tuple[str, ...] = ()
+) -> dict:
+    """A contract's priced-on ``request`` as the quote request that prices it from ``start``: its plan and
+    interval, the customer's VAT treatment and public-sector status unless the request says otherwise
+    (the billing run and the indexation preview price contracts the same way). ``leave_out``: keys the
+    caller resolves itself (e.g. catalogue standards)."""
+    body = {k: v for k, v in request.items() if k not in ("customer", *leave_out)}
+    body.update(plan=plan_code, interval=interval, start=start.isoformat())
+    body["vat_treatment"] = request.get("vat_treatment") or customer.vat_treatment
+    if request.get("public_sector") is None:
+        body["public_sector"] = customer.kind in PUBLIC_SECTOR_KINDS
+    return body
+
+
 def build_input(request: dict, *, on: dt.date, plan_intervals: tuple[str, ...]) -> tuple[QuoteInput, Customer | None]:
     """Turn a quote request (API JSON or form data) into the engine's input, loading catalogue prices."""
     customer = None
