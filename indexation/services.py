@@ -193,12 +193,7 @@ def _run(as_of: dt.date, report: RunReport) -> None:
 def _next_effective(
     rules: ix.Policy, start: dt.date, after: dt.date, as_of: dt.date, first: dt.date | None = None
 ) -> dt.date:
-    """The first effective date after ``after`` that is not older than the catch-up window (nor before
-    the policy's first indexation date)."""
-    effective = ix.next_effective(rules, start, after + dt.timedelta(days=1))
-    while effective < as_of - CATCH_UP or (first is not None and effective < first):
-        effective = ix.next_effective(rules, start, effective + dt.timedelta(days=1))
-    return effective
+    return ix.next_due(rules, start, after, not_before=as_of - CATCH_UP, first=first)
 
 
 def _propose_contracts(

@@ -245,6 +245,18 @@ def next_effective(policy: Policy, start: dt.date, on: dt.date) -> dt.date:
     return day
 
 
+def next_due(
+    policy: Policy, start: dt.date, after: dt.date, *, not_before: dt.date, first: dt.date | None = None
+) -> dt.date:
+    """The first effective date after ``after`` (the last indexation, or the start) that is on or after
+    ``not_before`` and ``first``: a job that missed a window does not propose indexations for long past
+    dates, and a policy adopted later starts from its first date."""
+    effective = next_effective(policy, start, after + dt.timedelta(days=1))
+    while effective < not_before or (first is not None and effective < first):
+        effective = next_effective(policy, start, effective + dt.timedelta(days=1))
+    return effective
+
+
 def measure_date(policy: Policy, effective_on: dt.date) -> dt.date:
     """The day the new index month is read for an indexation on ``effective_on``."""
     if policy.measure is None:

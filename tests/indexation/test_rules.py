@@ -460,3 +460,10 @@ def test_a_month_not_yet_published_on_the_day_is_not_used_even_if_stored():
         today=d(2025, 12, 15),
     )  # fmt: skip
     assert on_time.new_month == (2025, 11)
+
+
+def test_next_due_skips_long_past_dates_and_dates_before_the_policy():
+    start = d(2020, 1, 1)
+    assert ix.next_due(SPEKTER, start, start, not_before=d(2024, 12, 1)) == d(2025, 1, 1)
+    assert ix.next_due(SPEKTER, start, start, not_before=d(2023, 12, 1), first=d(2025, 1, 1)) == d(2025, 1, 1)
+    assert ix.next_due(PISCATOR, d(2024, 3, 18), d(2025, 3, 18), not_before=d(2025, 1, 1)) == d(2026, 3, 18)
