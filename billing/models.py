@@ -111,6 +111,9 @@ class Invoice(TenantOwned):
     # A supplementary invoice carries only one-off charges (an amendment's charge, hours) outside the
     # contract's period invoices; it is not bound by the once-per-period constraint.
     supplementary = models.BooleanField(_("supplementary"), default=False)
+    # "interest": late-payment interest and reminder fees (receivables.InterestCharge); such an invoice
+    # bears no interest itself. "" for every other invoice.
+    purpose = models.CharField(_("purpose"), max_length=12, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

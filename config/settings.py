@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "contracts",
     "indexation",
     "billing",
+    "receivables",
     "sla",
     "privacy",
 ]

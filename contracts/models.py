@@ -56,6 +56,15 @@ class Contract(TenantOwned):
         verbose_name=_("price indexation"),
         help_text=_("Empty: the plan's policy for contracts, if it has one."),
     )
+    collection_policy = models.ForeignKey(
+        "receivables.CollectionPolicy",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="contracts",
+        verbose_name=_("collection rules"),
+        help_text=_("Empty: the plan's rules, else the tenant's."),
+    )
 
     # Dates.
     agreed_start = models.DateField(_("agreed start"), null=True, blank=True)
@@ -75,6 +84,12 @@ class Contract(TenantOwned):
     trial_extensions = models.PositiveSmallIntegerField(_("trial extensions"), default=0)
     trial_ends_on = models.DateField(_("trial ends"), null=True, blank=True)
     paused_on = models.DateField(_("paused"), null=True, blank=True)
+    pause_reason = models.CharField(
+        _("why paused"),
+        max_length=10,
+        blank=True,
+        choices=[("trial", _("Trial ended")), ("unpaid", _("Unpaid invoice"))],
+    )
     deletion_due_on = models.DateField(_("data deleted on"), null=True, blank=True)
     deleted_on = models.DateField(_("deleted"), null=True, blank=True)
 

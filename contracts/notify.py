@@ -28,15 +28,24 @@ KINDS = {
     "renewed",
     "notice_confirmed",
     "price_change",
+    # Collections (receivables): reminders, the suspension notice and its outcome, pauses for unpaid invoices.
+    "payment_reminder",
+    "suspension_notice",
+    "suspended",
+    "resumed",
+    "paused_unpaid",
+    "reactivated",
+    "material_breach",
 }
 
 
-def language_for(contract: Contract) -> str:
-    return "nb" if contract.customer.country == "NO" else "en"
+def language_for(contract: Contract | None, customer=None) -> str:
+    customer = contract.customer if contract is not None else customer
+    return "nb" if customer.country == "NO" else "en"
 
 
-def recipients_for(contract: Contract, *, staff: bool) -> list[str]:
-    customer = contract.customer
+def recipients_for(contract: Contract | None, *, staff: bool, customer=None) -> list[str]:
+    customer = contract.customer if contract is not None else customer
     emails = [customer.invoice_email] if customer.invoice_email else []
     emails += [
         c.email
@@ -50,29 +59,36 @@ def recipients_for(contract: Contract, *, staff: bool) -> list[str]:
 
 
 def send(
-    contract: Contract,
+    contract: Contract | None,
     kind: str,
     key: str,
     on: dt.date,
     *,
+    customer=None,
     staff: bool = False,
     attachments: list[tuple[str, bytes, str]] | None = None,
     **context,
 ) -> Message | None:
     """Render, record and send one notice; None when this (kind, key) was already sent for the contract.
-    ``attachments``: (file name, content, MIME type), e.g. the PDF letter of a price change."""
+    ``attachments``: (file name, content, MIME type), e.g. the PDF letter of a price change.
+    A notice about no one contract (a reminder for an invoice without one) passes ``contract=None`` and the
+    ``customer``; the caller then keeps it once (e.g. one reminder per invoice and step)."""
     if kind not in KINDS:
         raise ValueError(f"Unknown notice kind {kind}")
-    lang = language_for(contract)
+    if contract is not None:
+        customer = contract.customer
+    if customer is None:
+        raise ValueError("A notice needs a contract or a customer")
+    lang = language_for(contract, customer)
     with translation.override(lang):
-        ctx = {"contract": contract, "customer": contract.customer, "tenant": require_tenant(), "on": on, **context}
+        ctx = {"contract": contract, "customer": customer, "tenant": require_tenant(), "on": on, **context}
         subject = render_to_string(f"emails/{kind}.subject.txt", ctx).strip()
         body = render_to_string(f"emails/{kind}.body.txt", ctx)
-    to = recipients_for(contract, staff=staff)
+    to = recipients_for(contract, staff=staff, customer=customer)
     try:
         with transaction.atomic():
             message = Message.objects.create(
-                customer=contract.customer,
+                customer=customer,
                 contract=contract,
                 kind=kind,
                 key=key,

@@ -610,6 +610,7 @@ def contract_pause_due(*, actor: Actor, contract: Contract, on: dt.date) -> bool
     before = audit.snapshot(contract)
     _move(contract, "pause", actor=actor, on=contract.trial_ends_on)
     contract.paused_on = contract.trial_ends_on
+    contract.pause_reason = "trial"
     contract.deletion_due_on = terms.pause_timeline(contract.paused_on).deletion_on
     _save(contract, actor, "contract.pause", before)
     return True
