@@ -66,6 +66,15 @@ PERMISSIONS: dict[str, tuple[str, frozenset[str]]] = {
         _("Enter or remove an index value by hand while SSB cannot be reached"),
         frozenset({OWNER, ADMIN, FINANCE}),
     ),
+    "collections.view": (
+        _("See what is owed and overdue, reminders, interest, bank imports and payment defaults"),
+        ALL,
+    ),
+    "collections.manage": (
+        _("Import bank files, match payments, put invoices on hold, and suspend or reopen for non-payment"),
+        frozenset({OWNER, ADMIN, FINANCE}),
+    ),
+    "collections.policy": (_("Set the reminder, interest and default rules"), frozenset({OWNER, ADMIN, FINANCE})),
 }
 
 
