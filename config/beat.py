@@ -35,6 +35,12 @@ BEAT_SCHEDULE = {
         "task": "billing.tasks.invoices_mark_overdue",
         "schedule": crontab(hour=3, minute=45),
     },
+    "collections-nightly": {
+        # after the overdue job: payment defaults (lifted by last night's payments, or acted on), reminders,
+        # then interest invoices (delivered by the next delivery run or the retry loop)
+        "task": "receivables.tasks.collections_run",
+        "schedule": crontab(hour=4, minute=0),
+    },
     "index-fetch-monthly": {
         # SSB publishes KPI for a month around the 10th of the next; the 11th at 09:00 (Oslo) is after that
         "task": "pricing.tasks.index_fetch_task",
