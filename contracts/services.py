@@ -630,7 +630,42 @@ def contract_reactivate(*, actor: Actor, contract: Contract, on: dt.date) -> Con
         contract.term_end = terms.nth_term_end(t, on, 0)
         contract.notice_deadline = terms.notice_deadline(contract.term_end, t.notice)
     contract.paused_on = contract.deletion_due_on = None
+    contract.pause_reason = ""  # a trial's or an unpaid invoice's pause: either is over
     return _save(contract, actor, "contract.reactivate", before)
+
+
+# ---------------------------------------------------------------- payment default (receivables.default)
+
+
+@transaction.atomic
+def contract_suspend(*, actor: Actor, contract: Contract, on: dt.date) -> Contract:
+    """Stop service for payment default (SSA-L, Piscator): the contract stays billable; access stops."""
+    contract = _locked(contract)
+    before = audit.snapshot(contract)
+    _move(contract, "suspend", actor=actor, on=on)
+    return _save(contract, actor, "contract.suspend", before)
+
+
+@transaction.atomic
+def contract_resume(*, actor: Actor, contract: Contract, on: dt.date) -> Contract:
+    """Service back after a suspension (the arrears are paid, or staff decide)."""
+    contract = _locked(contract)
+    before = audit.snapshot(contract)
+    _move(contract, "resume", actor=actor, on=on)
+    return _save(contract, actor, "contract.resume", before)
+
+
+@transaction.atomic
+def contract_pause_unpaid(*, actor: Actor, contract: Contract, on: dt.date) -> Contract:
+    """Pause an active contract for an invoice unpaid too long after its due date (DigiReq: 45 days): users
+    lose access, the contract is not billed while paused, the data is kept 90 days from ``on``."""
+    contract = _locked(contract)
+    before = audit.snapshot(contract)
+    _move(contract, "pause", actor=actor, on=on)
+    contract.paused_on = on
+    contract.pause_reason = "unpaid"
+    contract.deletion_due_on = terms.pause_timeline(on).deletion_on
+    return _save(contract, actor, "contract.pause_unpaid", before)
 
 
 @transaction.atomic
