@@ -553,6 +553,10 @@ def payment_register(*, actor: Actor, invoice: Invoice, amount, paid_on: dt.date
     invoice.save(update_fields=["paid_amount", "status"])
     audit.record(actor, "payment.register", payment, after=audit.snapshot(payment))
     audit.record(actor, "invoice.payment", invoice, before=before, after=audit.snapshot(invoice))
+    # A payment that clears a contract's arrears ends its payment default at once (suspension or pause).
+    from receivables.default import on_payment  # lazily: receivables imports billing
+
+    on_payment(invoice, paid_on, actor)
     return payment
 
 

@@ -76,26 +76,48 @@ def pause_due(on: dt.date) -> int:
     return count
 
 
+PAUSE_NOTICE_KINDS = {
+    "paused": "trial_paused",
+    "60_days_left": "deletion_60_days_left",
+    "30_days_left": "deletion_30_days_left",
+    "7_days_left": "deletion_7_days_left",
+}
+
+
+def _unpaid_pause_context(contract: Contract) -> dict:
+    """For a pause for an unpaid invoice: the invoice its open default case names (receivables.default)."""
+    from receivables.models import DefaultCase, DefaultStatus
+
+    case = (
+        DefaultCase.objects.filter(contract=contract)
+        .exclude(status=DefaultStatus.CLOSED)
+        .select_related("invoice")
+        .first()
+    )
+    return {"invoice": case.invoice if case else None, "case": case}
+
+
 def pause_notices(on: dt.date) -> int:
-    """Notices at the pause and with 60, 30 and 7 days left — each once, on or after its day."""
-    kinds = {
-        "paused": "trial_paused",
-        "60_days_left": "deletion_60_days_left",
-        "30_days_left": "deletion_30_days_left",
-        "7_days_left": "deletion_7_days_left",
-    }
+    """Notices at the pause and with 60, 30 and 7 days left — each once, on or after its day. A pause for an
+    unpaid invoice (``pause_reason`` "unpaid") gets "paused_unpaid" at the pause instead of "trial_paused"
+    (receivables.default sends it when it pauses, with the same key, so it goes once); the deletion notices
+    are the trial's."""
     sent = 0
     for contract in Contract.objects.filter(state=lifecycle.PAUSED, paused_on__lte=on):
         timeline = terms.pause_timeline(contract.paused_on)
         due = [(day, kind) for day, kind in timeline.notices if day <= on]
         if due:  # only the latest due notice: a replay does not send a stack of stale ones
             day, kind = due[-1]
+            unpaid = contract.pause_reason == "unpaid"
+            message_kind = "paused_unpaid" if unpaid and kind == "paused" else PAUSE_NOTICE_KINDS[kind]
+            extra = _unpaid_pause_context(contract) if message_kind == "paused_unpaid" else {}
             message = notify.send(
                 contract,
-                kinds[kind],
+                message_kind,
                 key=f"{kind}-{contract.paused_on.isoformat()}",
                 on=on,
                 deletion_on=timeline.deletion_on,
+                **extra,
             )
             sent += message is not None
     return sent
@@ -108,8 +130,18 @@ def delete_due(on: dt.date) -> int:
         if services.contract_delete_due(actor=actor, contract=contract, on=on):
             contract.refresh_from_db()
             notify.send(contract, "data_deleted", key=f"deleted-{contract.deleted_on.isoformat()}", on=on)
+            _close_default_case(contract, on)
             count += 1
     return count
+
+
+def _close_default_case(contract: Contract, on: dt.date) -> None:
+    """A contract deleted while paused for an unpaid invoice: its default case ends with it."""
+    from receivables.models import DefaultCase, DefaultStatus
+
+    DefaultCase.objects.filter(contract=contract).exclude(status=DefaultStatus.CLOSED).update(
+        status=DefaultStatus.CLOSED, closed_on=on, closed_reason="deleted"
+    )
 
 
 JOBS = {
