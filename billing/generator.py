@@ -20,6 +20,8 @@ Periods:
   started one, from the engine's first period; then every 1 January at that day's catalogue prices.
 * Piscator quarterly, DigiReq monthly or yearly from conversion, Identum monthly: periods of the
   contract's interval from its start.
+* A period that began while the contract was paused (a DigiReq pause for an unpaid invoice; its
+  ``pause``/``reactivate`` events) is never invoiced, also not after the reactivation (:func:`began_paused`).
 
 Time entries (RULES §4, issue item 8): unbilled entries worked on or before the run date go on the first
 invoice issued for the contract that day — its period invoice (the latest period when several are due).
@@ -72,7 +74,7 @@ from billing.schedule import (
 )
 from catalog.models import Standard, StandardPrice
 from contracts import lifecycle
-from contracts.models import Contract, DataProcessingAgreement, PricedOn
+from contracts.models import Contract, ContractEvent, DataProcessingAgreement, PricedOn
 from contracts.services import controller_of
 from indexation.models import IndexationProposal, PriceAdjustment, ProposalStatus
 from pricing.engine.document import parse_plan
@@ -257,6 +259,7 @@ class Chunk:
     standard_prices: dict[tuple[int, int], Decimal] = field(default_factory=dict)
     adjustments: dict[int, list[PriceAdjustment]] = field(default_factory=dict)  # contract id → by date
     catalogue_notes: dict[int, tuple[str, str]] = field(default_factory=dict)  # year → catalogue indexation
+    paused: dict[int, list[tuple[dt.date, dt.date | None]]] = field(default_factory=dict)  # id → [from, until)
 
 
 def adjustments_on(chunk: Chunk, contract: Contract, day: dt.date) -> list[PriceAdjustment]:
@@ -347,6 +350,7 @@ def chunk_for(contracts: list[Contract], on: dt.date, *, lock: bool = False) -> 
         chunk.dpas = {
             dpa.controller_id: dpa for dpa in DataProcessingAgreement.objects.filter(controller__in=controllers)
         }
+    chunk.paused = pause_spans(ids)
     chunk.invoiced_through = dict(
         Invoice.objects.filter(contract_id__in=ids, kind=InvoiceKind.INVOICE, supplementary=False)
         .values("contract_id")
@@ -528,6 +532,32 @@ class Pricer:
 
 def schedule_kind_for(spec) -> str:
     return "calendar_year" if spec is not None and spec.first_period == "quarters" else "from_start"
+
+
+def pause_spans(ids: list[int]) -> dict[int, list[tuple[dt.date, dt.date | None]]]:
+    """When each contract was paused: ``[(paused from, reactivated on or None)]`` from its lifecycle events
+    (one query). A pause for an unpaid invoice (receivables.default) is not billed: see :func:`began_paused`."""
+    spans: dict[int, list[tuple[dt.date, dt.date | None]]] = {}
+    events = ContractEvent.objects.filter(contract_id__in=ids, event__in=("pause", "reactivate")).order_by(
+        "contract_id", "on", "id"
+    )
+    for contract_id, event, day in events.values_list("contract_id", "event", "on"):
+        rows = spans.setdefault(contract_id, [])
+        if event == "pause":
+            rows.append((day, None))
+        elif rows and rows[-1][1] is None:
+            rows[-1] = (rows[-1][0], day)
+    return spans
+
+
+def began_paused(chunk: Chunk, contract: Contract, period: BillingPeriod) -> bool:
+    """Did ``period`` begin while the contract was paused (on or after a pause, before its reactivation)?
+    Such a period is not invoiced when the contract is reactivated: billing goes on with the first period
+    that begins after the reactivation (the days from the reactivation to it are not charged)."""
+    return any(
+        start <= period.start and (until is None or period.start < until)
+        for start, until in chunk.paused.get(contract.pk, ())
+    )
 
 
 def billable_from_in(chunk: Chunk, contract: Contract) -> dt.date | None:
@@ -839,6 +869,7 @@ def plan_contract(chunk: Chunk, pricer: Pricer, contract: Contract) -> ContractP
         billable_from=first_day,
         ends_on=contract.ends_on,
     )
+    periods = [p for p in periods if not began_paused(chunk, contract, p)]
     customer = contract.customer
     priced = []
     for period in periods:
