@@ -12,12 +12,17 @@ from decimal import Decimal
 
 from pricing.engine.money import ZERO, round_money
 
-# UNCL5305 VAT categories used here: S standard (25 %), E exempt, AE reverse charge (buyer abroad).
+# UNCL5305 VAT categories used here: S standard (25 %), E exempt, AE reverse charge (buyer abroad) — by the
+# customer's VAT treatment — and O, not subject to VAT: amounts outside the scope of VAT whoever the buyer is,
+# such as late-payment interest and reminder fees (an interest invoice, ``receivables.interest_billing``).
 VAT_CATEGORY_BY_TREATMENT = {"no_25": "S", "exempt": "E", "reverse_charge": "AE"}
+NOT_SUBJECT_TO_VAT = "O"
 EXEMPTION_REASONS = {
     # No VATEX code: Peppol reserves VATEX-EU-O for category O (rule P0105); the reason text is enough (BR-E-10).
     "E": ("", "Fritatt for merverdiavgift"),
     "AE": ("VATEX-EU-AE", "Omvendt avgiftsplikt (reverse charge)"),
+    # BR-O-10: the code or a text meaning "Not subject to VAT"; both are sent.
+    NOT_SUBJECT_TO_VAT: ("VATEX-EU-O", "Utenfor merverdiavgiftsområdet (not subject to VAT)"),
 }
 
 
@@ -50,8 +55,8 @@ class DocumentLine:
     unit_code: str  # UN/ECE rec 20: EA (piece), HUR (hour), ANN (year), MON (month), QAN (quarter)
     unit_price: Decimal
     net: Decimal  # rounded to the øre; = quantity × unit_price where that is exact
-    vat_category: str  # S, E or AE
-    vat_rate: Decimal  # 25 for S, 0 otherwise (percent, as UBL writes it)
+    vat_category: str  # S, E, AE or O
+    vat_rate: Decimal  # 25 for S, 0 otherwise (percent, as UBL writes it; O has no rate in the EHF)
     period_start: dt.date | None = None
     period_end: dt.date | None = None  # inclusive
 
@@ -86,6 +91,11 @@ class InvoiceDocument:
     credited_number: str = ""  # a credit note: the invoice it corrects (BT-25) ...
     credited_issue_date: dt.date | None = None  # ... and its date (BT-26)
     vat_breakdown: tuple[VatBreakdown, ...] = field(default=())
+
+    @property
+    def not_subject_to_vat(self) -> bool:
+        """Any line outside the scope of VAT (category O): then every line must be (BR-O-11/12)."""
+        return any(line.vat_category == NOT_SUBJECT_TO_VAT for line in self.lines)
 
     @property
     def net_total(self) -> Decimal:

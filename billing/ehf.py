@@ -14,7 +14,7 @@ import threading
 import xml.etree.ElementTree as ET
 from decimal import Decimal
 
-from billing.document import InvoiceDocument, Party, VatBreakdown
+from billing.document import NOT_SUBJECT_TO_VAT, InvoiceDocument, Party, VatBreakdown
 
 CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
 PROFILE_ID = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
@@ -38,6 +38,7 @@ PAYMENT_MEANS_CREDIT_TRANSFER = "30"  # UNCL4461
 # reason text is sent, which BR-E-10 / BR-AE-10 accept on their own.
 EXEMPTION_CODES_BY_CATEGORY = {
     "AE": {"VATEX-EU-AE"},
+    NOT_SUBJECT_TO_VAT: {"VATEX-EU-O"},
     "E": {"VATEX-EU-D", "VATEX-EU-F", "VATEX-EU-I", "VATEX-EU-J", "VATEX-EU-79-C"}
     | {f"VATEX-EU-132-1{c}" for c in "ABCDEFGHIJKLMNOPQ"}
     | {f"VATEX-EU-143-1{c}" for c in "ABCDEFGHIJKL"}
@@ -113,7 +114,7 @@ def _legal_id(party: Party) -> tuple[str, str] | None:
     return None
 
 
-def _party(parent: ET.Element, wrapper: str, party: Party, *, seller: bool) -> None:
+def _party(parent: ET.Element, wrapper: str, party: Party, *, seller: bool, vat_id: bool = True) -> None:
     holder = _cac(parent, wrapper)
     el = _cac(holder, "Party")
     scheme, value = endpoint(party)
@@ -130,7 +131,7 @@ def _party(parent: ET.Element, wrapper: str, party: Party, *, seller: bool) -> N
     if party.postal_code:
         _cbc(address, "PostalZone", party.postal_code)
     _cbc(_cac(address, "Country"), "IdentificationCode", party.country or "NO")
-    if party.vat_number:
+    if party.vat_number and vat_id:
         tax = _cac(el, "PartyTaxScheme")
         _cbc(tax, "CompanyID", party.vat_number)
         _cbc(_cac(tax, "TaxScheme"), "ID", "VAT")
@@ -150,7 +151,8 @@ def _party(parent: ET.Element, wrapper: str, party: Party, *, seller: bool) -> N
 def _tax_category(parent: ET.Element, tag: str, category: str, rate: Decimal, code: str = "", reason: str = "") -> None:
     el = _cac(parent, tag)
     _cbc(el, "ID", category)
-    _cbc(el, "Percent", _number(rate))
+    if category != NOT_SUBJECT_TO_VAT:  # O has no rate (BR-O-05 on a line; BR-48 lets the breakdown go without)
+        _cbc(el, "Percent", _number(rate))
     if code and code.upper() in EXEMPTION_CODES_BY_CATEGORY.get(category, set()):
         _cbc(el, "TaxExemptionReasonCode", code)
     if reason and category != "S":
@@ -208,6 +210,13 @@ def build_ehf(doc: InvoiceDocument) -> ET.Element:
             "reference, or set the customer's invoice reference"
         )
 
+    outside = doc.not_subject_to_vat
+    if outside and any(line.vat_category != NOT_SUBJECT_TO_VAT for line in doc.lines):
+        raise EhfError(
+            "a document with lines not subject to VAT (category O) cannot have lines in another VAT category "
+            "(BR-O-11, BR-O-12): invoice them separately"
+        )
+
     root = ET.Element(_q(NS_CREDIT_NOTE if credit else NS_INVOICE, "CreditNote" if credit else "Invoice"))
     cur = doc.currency
     _cbc(root, "CustomizationID", CUSTOMIZATION_ID)
@@ -234,8 +243,10 @@ def build_ehf(doc: InvoiceDocument) -> ET.Element:
         if doc.credited_issue_date is not None:
             _cbc(ref, "IssueDate", _date(doc.credited_issue_date))
 
-    _party(root, "AccountingSupplierParty", doc.seller, seller=True)
-    _party(root, "AccountingCustomerParty", doc.buyer, seller=False)
+    # BR-O-02: a document not subject to VAT carries neither the seller's nor the buyer's VAT identifier (the
+    # seller's org number, "Foretaksregisteret" and legal entity stay).
+    _party(root, "AccountingSupplierParty", doc.seller, seller=True, vat_id=not outside)
+    _party(root, "AccountingCustomerParty", doc.buyer, seller=False, vat_id=not outside)
 
     if doc.seller.bank_account:
         means = _cac(root, "PaymentMeans")

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from stdnum.no import kontonr, orgnr
 
-from billing.document import InvoiceDocument, Party, vat_breakdown
+from billing.document import NOT_SUBJECT_TO_VAT, InvoiceDocument, Party, vat_breakdown
 from pricing.engine.money import format_amount, format_number
 
 LABELS: dict[str, dict[str, str]] = {
@@ -67,7 +67,9 @@ LABELS: dict[str, dict[str, str]] = {
         "cat_S": "Mva. %(rate)s",
         "cat_E": "Fritatt for mva.",
         "cat_AE": "Omvendt avgiftsplikt",
+        "cat_O": "Utenfor mva.-området",
         "exempt_note": "Fritatt for merverdiavgift.",
+        "outside_note": "Utenfor merverdiavgiftsområdet: det beregnes ikke merverdiavgift.",
         "reverse_note": "Omvendt avgiftsplikt: kjøper beregner og innberetter merverdiavgiften (reverse charge).",
         "email": "E-post",
     },
@@ -113,7 +115,9 @@ LABELS: dict[str, dict[str, str]] = {
         "cat_S": "VAT %(rate)s",
         "cat_E": "Exempt from VAT",
         "cat_AE": "Reverse charge",
+        "cat_O": "Not subject to VAT",
         "exempt_note": "Exempt from VAT.",
+        "outside_note": "Not subject to VAT (outside the scope of VAT): no VAT is charged.",
         "reverse_note": "Reverse charge: VAT to be accounted for by the recipient.",
         "email": "E-mail",
     },
@@ -201,7 +205,9 @@ def document_context(doc: InvoiceDocument, lang: str = "nb") -> dict[str, Any]:
                 line.unit_code, units.get(line.unit_code, line.unit_code)
             ),
             "unit_price": money(line.unit_price),
-            "vat": format_number(line.vat_rate, lang) + ("\u00a0%" if lang == "nb" else "%"),
+            "vat": "–"
+            if line.vat_category == NOT_SUBJECT_TO_VAT
+            else format_number(line.vat_rate, lang) + ("\u00a0%" if lang == "nb" else "%"),
             "net": money(line.net),
         }
         for line in doc.lines
@@ -210,13 +216,16 @@ def document_context(doc: InvoiceDocument, lang: str = "nb") -> dict[str, Any]:
     vat_rows = []
     notes = []
     for v in breakdown:
-        rate = format_number(v.rate, lang) + ("\u00a0%" if lang == "nb" else "%")
+        outside = v.category == NOT_SUBJECT_TO_VAT
+        rate = "–" if outside else format_number(v.rate, lang) + ("\u00a0%" if lang == "nb" else "%")
         label = t.get(f"cat_{v.category}", v.category) % {"rate": rate}
         vat_rows.append({"label": label, "rate": rate, "taxable": money(v.taxable), "tax": money(v.tax)})
         if v.category == "E" and t["exempt_note"] not in notes:
             notes.append(t["exempt_note"])
         if v.category == "AE" and t["reverse_note"] not in notes:
             notes.append(t["reverse_note"])
+        if outside and t["outside_note"] not in notes:
+            notes.append(t["outside_note"])
     net_total = sum((v.taxable for v in breakdown), Decimal(0)) if breakdown else doc.net_total
     vat_total = sum((v.tax for v in breakdown), Decimal(0))
     total = net_total + vat_total

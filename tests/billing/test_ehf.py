@@ -66,7 +66,7 @@ EXEMPT_BUYER = Party(
 
 
 def line(n, description, net, *, qty="1", unit="ANN", cat="S", start=dt.date(2026, 8, 1), end=dt.date(2027, 7, 31)):
-    rate = D(25) if cat == "S" else D(0)
+    rate = D(25) if cat == "S" else D(0)  # O too: the model keeps 0; the EHF leaves the rate out
     net = D(net)
     return DocumentLine(
         number=n,
@@ -148,6 +148,32 @@ def credit_note():
     )
 
 
+def interest_invoice(**extra):
+    """Late-payment interest and a reminder fee: outside the scope of VAT (category O), from a VAT-registered
+    seller (its MVA id is left out of the EHF, BR-O-02) to a VAT-registered kommune."""
+    interest = line(
+        1,
+        "Forsinkelsesrente faktura 10042, 16.01.2025–01.03.2025",
+        "154.11",
+        unit="EA",
+        cat="O",
+        start=dt.date(2025, 1, 16),
+        end=dt.date(2025, 3, 1),
+    )
+    interest = dataclasses.replace(
+        interest,
+        explanation="10 000,00 kr × 12,5 % × 45/365 = 154,11 kr (16.01.2025–01.03.2025)",
+        explanation_en="NOK 10,000.00 × 12.5% × 45/365 = NOK 154.11 (2025-01-16 to 2025-03-01)",
+    )
+    fee = dataclasses.replace(
+        line(2, "Purregebyr faktura 10042, purring 29.01.2025", "35.00", unit="EA", cat="O"),
+        period_start=None,
+        period_end=None,
+    )
+    doc = document([interest], number="2025-0107", issue_date=dt.date(2025, 3, 3), due_date=dt.date(2025, 4, 2))
+    return dataclasses.replace(doc, lines=(interest, fee), vat_breakdown=vat_breakdown([interest, fee]), **extra)
+
+
 def parse(xml: bytes) -> ET.Element:
     return ET.fromstring(xml)  # noqa: S314 - our own rendered output
 
@@ -177,6 +203,7 @@ VALID = {
     "reverse_charge_sweden": reverse_charge_invoice,
     "exempt_buyer": exempt_invoice,
     "credit_note": credit_note,
+    "interest_not_subject_to_vat": interest_invoice,
 }
 
 
@@ -495,3 +522,36 @@ def test_invoice_without_lines_is_refused():
     doc = dataclasses.replace(spekter_invoice(), lines=())
     with pytest.raises(EhfError, match="BR-16"):
         render_ehf(doc)
+
+
+def test_interest_invoice_is_category_o_without_rates_or_vat_ids():
+    root = parse(render_ehf(interest_invoice()))
+    cat = root.find("cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory", NS)
+    assert [text(cat, p) for p in ("cbc:ID", "cbc:TaxExemptionReasonCode", "cbc:TaxExemptionReason")] == [
+        "O",
+        "VATEX-EU-O",
+        "Utenfor merverdiavgiftsområdet (not subject to VAT)",
+    ]
+    assert cat.find("cbc:Percent", NS) is None  # BR-48 lets O go without a rate
+    assert len(root.findall("cac:TaxTotal/cac:TaxSubtotal", NS)) == 1  # BR-O-01, BR-O-11
+    assert text(root, "cac:TaxTotal/cbc:TaxAmount") == "0.00"
+    assert text(root, "cac:LegalMonetaryTotal/cbc:PayableAmount") == "189.11"
+    for item in root.findall("cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory", NS):
+        assert text(item, "cbc:ID") == "O"
+        assert item.find("cbc:Percent", NS) is None  # BR-O-05
+    # BR-O-02: no VAT identifier for the seller or the buyer; Foretaksregisteret (TAX) and the org number stay
+    schemes = [
+        text(pts, "cac:TaxScheme/cbc:ID")
+        for pts in root.findall("cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme", NS)
+        + root.findall("cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme", NS)
+    ]
+    assert schemes == ["TAX"]
+    assert text(root, "cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID") == "923609016"
+    assert "12,5 %" in text(root, "cac:InvoiceLine/cac:Item/cbc:Description")
+
+
+def test_category_o_mixed_with_another_category_is_refused():
+    doc = interest_invoice()
+    mixed = dataclasses.replace(doc, lines=(*doc.lines, line(3, "Lisens", "100.00")))
+    with pytest.raises(EhfError, match="BR-O-11"):
+        render_ehf(mixed)
