@@ -554,6 +554,8 @@ def on_payment(invoice: Invoice, on: dt.date, actor: Actor) -> DefaultCase | Non
     the open case ("paid") and give service back at once. Returns the closed case, else None."""
     if invoice.contract_id is None:
         return None
+    if not DefaultCase.objects.filter(contract_id=invoice.contract_id).exclude(status=DefaultStatus.CLOSED).exists():
+        return None  # the usual case: one query, no lock
     contract = Contract.objects.select_for_update().get(pk=invoice.contract_id)
     case = open_case(contract, lock=True)
     if case is None:
