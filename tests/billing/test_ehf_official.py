@@ -3,7 +3,8 @@ PEPPOL Schematron, no fatal assert) and the OASIS UBL 2.1 schema; run with ``tes
 from ``../shared/standards/`` (skipped with a message when that folder is absent).
 
 The product's VAT categories are S (25 %), E (exempt: amounts outside Norwegian VAT) and AE (buyer abroad,
-reverse charge) — ``billing.document.VAT_CATEGORY_BY_TREATMENT``; one per invoice, from the customer. The
+reverse charge) — ``billing.document.VAT_CATEGORY_BY_TREATMENT``; one per invoice, from the customer — and O (not
+subject to VAT: late-payment interest and reminder fees on an interest invoice, whoever the buyer is). The
 documents come two ways: the pure samples of ``test_ehf.py`` (``render_ehf`` on an ``InvoiceDocument``), and
 issued invoices and credit notes from PostgreSQL through the product's own path (billing run / manual
 invoice / credit note → ``billing.files.invoice_file(fmt="ehf")``, the stored file the access point gets).
@@ -12,6 +13,7 @@ The official examples must pass and a broken document must fail, so the harness 
 import dataclasses
 import datetime as dt
 import xml.etree.ElementTree as ET
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -23,6 +25,8 @@ from billing.files import invoice_file
 from billing.models import Invoice
 from catalog import services as catalog_services
 from contracts import services as contract_services
+from receivables.interest_billing import interest_run
+from receivables.models import CollectionPolicy, Reminder
 from tenants.tenancy import tenant_context
 from tests.billing.peppol_official import (
     EXAMPLES_DIR,
@@ -36,6 +40,7 @@ from tests.billing.test_hours_charges import consulting, record
 from tests.billing.test_services import ACTOR, digireq_contract, piscator_contract, sign, spekter_contract
 from tests.contracts.conftest import plan_for
 from tests.factories import CustomerFactory
+from tests.receivables.test_interest_billing import make_invoice, pay
 
 require_standards()  # skips the module, with the reason, when ../shared/standards is absent
 d = dt.date
@@ -284,3 +289,31 @@ def test_a_buyer_abroad_without_any_identifier_gets_no_ehf(tenant_a):
         invoice = services.invoice_issue(actor=ACTOR, invoice=draft, on=d(2026, 3, 20))
         with pytest.raises(ValidationError):
             ehf(invoice)
+
+
+@pytest.mark.django_db
+def test_interest_invoice_not_subject_to_vat(tenant_a):
+    # given a VAT-registered seller (its MVA id must be left out, BR-O-02) and a kommune paying late, with a
+    # reminder fee: the interest invoice (category O only) the interest run issues, as stored for the outbox
+    tenant_a.mva_registered, tenant_a.in_foretaksregisteret = True, True
+    tenant_a.address_line, tenant_a.postal_code, tenant_a.city = "Kongens gate 1", "0153", "Oslo"
+    tenant_a.save()
+    with tenant_context(tenant_a):
+        CollectionPolicy.objects.create(name="SSA-L", interest="ssal", interest_invoicing="on_payment")
+        customer = CustomerFactory(name="Bergen kommune", invoice_reference="4410-OPPV")
+        customer.peppol_endpoint = f"0192:{customer.org_number}"
+        customer.save()
+        late = make_invoice(customer, due=d(2024, 11, 30))
+        Reminder.objects.create(
+            invoice=late, customer=customer, step=1, kind="reminder", sent_on=d(2024, 12, 14),
+            pay_by=d(2024, 12, 28), outstanding=late.total, fee=Decimal("35.00"),
+            fee_explanation_nb="Purregebyr 35,00 kr", fee_explanation_en="Reminder fee NOK 35.00",
+        )  # fmt: skip
+        pay(late, late.total, d(2025, 2, 28))
+        (invoice,) = interest_run(on=d(2025, 3, 3)).issued
+        assert {line.vat_category for line in invoice.lines.all()} == {"O"}
+        xml = ehf(invoice)
+    root = ET.fromstring(xml)  # noqa: S314 - our own output
+    assert root.find(".//cac:TaxCategory/cbc:ID", pure.NS).text == "O"
+    assert "MVA" not in xml.decode()
+    assert_all_pass({"interest invoice (O)": xml})
