@@ -52,6 +52,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, QuerySet
+from django.utils.translation import gettext as _
 
 from billing.models import PAYABLE, Invoice, InvoiceKind, past_due_q
 from contracts import lifecycle, notify, terms
@@ -576,15 +577,18 @@ def default_case_suspend(*, actor: Actor, case: DefaultCase, on: dt.date) -> Def
         DefaultStatus.NOTICE,
         DefaultStatus.AWAITING_CONFIRMATION,
     ):
-        raise ValidationError({"status": "Only a case waiting for suspension can be suspended."})
+        raise ValidationError({"status": _("Only a case waiting for suspension can be suspended.")})
     if case.stop_on is None or on < case.stop_on:
         raise ValidationError(
-            {"on": f"The notice says service stops on {case.stop_on.isoformat() if case.stop_on else '?'}; not before."}
+            {
+                "on": _("The notice says service stops on %(day)s; not before.")
+                % {"day": case.stop_on.strftime("%d.%m.%Y") if case.stop_on else "?"}
+            }
         )
     contract = Contract.objects.select_for_update().get(pk=case.contract_id)
     policy = PolicyCache().for_contract(contract)
     if arrears_cleared(contract, on, action=case.action):
-        raise ValidationError({"status": "The arrears are paid; there is nothing to suspend for."})
+        raise ValidationError({"status": _("The arrears are paid; there is nothing to suspend for.")})
     _suspend(case, contract, on=on, actor=actor, policy=policy)
     return case
 
@@ -595,10 +599,10 @@ def default_case_close(*, actor: Actor, case: DefaultCase, on: dt.date, reason: 
     past due on ``on`` open no new case (an invoice falling due later can)."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": "Say why the case is closed (e.g. an agreed payment plan)."})
+        raise ValidationError({"reason": _("Say why the case is closed (e.g. an agreed payment plan).")})
     case = DefaultCase.objects.select_for_update().get(pk=case.pk)
     if case.status == DefaultStatus.CLOSED:
-        raise ValidationError({"status": "The case is already closed."})
+        raise ValidationError({"status": _("The case is already closed.")})
     contract = Contract.objects.select_for_update().get(pk=case.contract_id)
     _give_back(case, contract, on=on, actor=actor, reason=reason)
     return case
