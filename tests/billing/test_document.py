@@ -30,3 +30,11 @@ def test_kid_check_digits():
     assert kid_mod11("1234") == "12343"
     # a remainder of 1 would need the digit 10: no valid KID from that base
     assert kid_mod11("0000006") is None  # 6·2 = 12; 12 mod 11 = 1
+
+
+def test_amounts_not_subject_to_vat_are_category_o_with_its_reason_and_no_vat():
+    # late-payment interest and a reminder fee (receivables.interest_billing): outside the scope of VAT
+    (group,) = vat_breakdown([line(1, "154.11", "O", "0"), line(2, "35.00", "O", "0")])
+    assert (group.category, group.taxable, group.tax) == ("O", D("189.11"), D("0.00"))
+    assert group.exemption_code == "VATEX-EU-O"
+    assert group.exemption_reason.startswith("Utenfor merverdiavgiftsområdet")

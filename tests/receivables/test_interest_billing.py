@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from billing import services
+from billing.files import invoice_file
 from billing.interest import interest
 from billing.interest_rates import load_rates
 from billing.models import Delivery, DeliveryStatus, Invoice, InvoiceKind, InvoiceStatus
@@ -21,6 +22,7 @@ from receivables.models import CollectionPolicy, InterestCharge, InvoiceHold, Re
 from tenants.audit import Actor
 from tenants.models import AuditEvent
 from tenants.tenancy import tenant_context
+from tests.billing.test_pdf import pdf_text
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -120,6 +122,24 @@ def test_on_payment_the_rules_example_is_invoiced_once_without_vat_with_its_calc
     assert interest_run(on=d(2025, 3, 3)).issued == []
     assert interest_run(on=d(2025, 6, 30)).issued == []
     assert InterestCharge.objects.count() == 1 and len(interest_invoices()) == 1
+
+
+def test_the_interest_invoice_pdf_shows_the_calculation_and_no_vat_in_both_languages(customer):
+    policy()
+    late = make_invoice(customer)
+    pay(late, "10000.00", d(2025, 3, 1))
+    (invoice,) = interest_run(on=d(2025, 3, 2)).issued
+
+    nb = pdf_text(invoice_file(invoice=invoice, fmt="pdf", language="nb").content)
+    en = pdf_text(invoice_file(invoice=invoice, fmt="pdf", language="en").content)
+
+    assert f"Forsinkelsesrente faktura {late.number}, 16.01.2025–" in nb  # the label wraps in its column
+    assert f"Forsinkelsesrente på faktura {late.number} (forfall 15.01.2025, 10 000,00 kr" in nb
+    assert "10 000,00 × 12,5 % × 45/365 = 154,11 (16.01.2025–01.03.2025)" in nb
+    assert "Utenfor merverdiavgiftsområdet: det beregnes ikke merverdiavgift." in nb
+    assert "Utenfor mva.-området" in nb
+    assert "45/365" in en and "154.11" in en
+    assert "Not subject to VAT" in en
 
 
 def test_a_partial_payment_reduces_the_principal_from_the_next_day(customer):
