@@ -17,9 +17,11 @@ urlpatterns = [
     path("backoffice/<slug:tenant_slug>/contracts/", include("contracts.backoffice_urls")),
     path("backoffice/<slug:tenant_slug>/billing/", include("billing.backoffice_urls")),
     path("backoffice/<slug:tenant_slug>/indexation/", include("indexation.backoffice_urls")),
+    path("backoffice/<slug:tenant_slug>/collections/", include("receivables.backoffice_urls")),
     path("backoffice/<slug:tenant_slug>/", include("tenants.backoffice_urls")),
     path("portal/<slug:tenant_slug>/", include("tenants.portal_urls")),
     path("portal/<slug:tenant_slug>/", include("contracts.portal_urls")),
     path("portal/<slug:tenant_slug>/invoices/", include("billing.portal_urls")),
     path("portal/<slug:tenant_slug>/price-changes/", include("indexation.portal_urls")),
+    path("portal/<slug:tenant_slug>/payments/", include("receivables.portal_urls")),
 ]
