@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import re
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import DecimalField, ExpressionWrapper, F
+from django.db.models import DecimalField, ExpressionWrapper, F, Func, Q, Value
+from django.db.models.functions import Lower, Trim
 from django.utils.translation import gettext as _
 
 from billing import services
@@ -42,9 +44,12 @@ from billing.models import (
     Invoice,
     InvoiceKind,
     InvoiceStatus,
+    Payment,
 )
 from tenants import audit
 from tenants.audit import Actor
+from tenants.bulk import insert_rows, plain
+from tenants.models import AuditEvent
 from tenants.tenancy import require_tenant
 
 LOCK_NAMESPACE = 0x42A1  # pg_advisory_xact_lock(namespace, tenant id): one bank import at a time per tenant
@@ -57,7 +62,7 @@ RESOLUTIONS = {"refund": IncomingPaymentStatus.RESOLVED_REFUND, "credit": Incomi
 class ImportResult:
     bank_import: BankImport
     already_imported: bool  # the same file (SHA-256) was imported before: nothing was booked now
-    incoming: tuple[IncomingPayment, ...] = ()  # the payments recorded by this import
+    incoming: tuple[IncomingPayment, ...] = ()  # the payments recorded by this import (up to 1 000; query for more)
 
     @property
     def matched(self) -> int:
@@ -96,34 +101,6 @@ def _open_invoices():
     )
 
 
-def _customers_paying_from(account: str) -> set[int]:
-    """Customers an earlier matched payment from ``account`` went to."""
-    if not account:
-        return set()
-    return {
-        customer_id
-        for customer_id, payer_account in IncomingPayment.objects.filter(
-            status__in=MATCHED_STATUSES, invoice__isnull=False
-        ).values_list("invoice__customer_id", "payer_account")
-        if normalise_account(payer_account) == account
-    }
-
-
-def _by_amount_and_payer(payment: BankPayment) -> Invoice | None:
-    name = _normalise_name(payment.payer_name)
-    account_customers = _customers_paying_from(normalise_account(payment.payer_account))
-    if not name and not account_customers:
-        return None
-    candidates = [
-        invoice
-        for invoice in _open_invoices()
-        .filter(open_amount=payment.amount, currency=payment.currency)
-        .order_by("due_date", "number", "id")
-        if invoice.customer_id in account_customers or (name and _normalise_name(invoice.customer.name) == name)
-    ]
-    return candidates[0] if candidates else None
-
-
 def _kid_refusal(invoice: Invoice, payment: BankPayment) -> str:
     """Why a payment whose KID names ``invoice`` cannot be booked on it ("" when it can)."""
     values = {"n": invoice.number, "kid": invoice.kid}
@@ -140,29 +117,132 @@ def _kid_refusal(invoice: Invoice, payment: BankPayment) -> str:
     return ""
 
 
-def _match(payment: BankPayment) -> tuple[Invoice | None, str]:
-    """The invoice to book ``payment`` on, or None and the reason in words."""
-    if payment.kid:
-        by_kid = Invoice.objects.filter(kind=InvoiceKind.INVOICE, kid=payment.kid).exclude(status=InvoiceStatus.DRAFT)
-        invoice = by_kid.first()
+# What booking a payment reads and writes of an invoice (the rest, the document above all, is not loaded).
+BOOKING_FIELDS = (
+    "id",
+    "kind",
+    "kid",
+    "number",
+    "status",
+    "currency",
+    "total",
+    "credited_amount",
+    "paid_amount",
+    "customer_id",
+    "contract_id",
+    "issue_date",
+    "due_date",
+)
+
+
+def _name_key():
+    """A customer's name as :func:`_normalise_name` makes it, in SQL (lower case, single spaces)."""
+    return Trim(Func(Lower(F("customer__name")), Value(r"\s+"), Value(" "), Value("g"), function="regexp_replace"))
+
+
+class _Matcher:
+    """Every invoice a file's payments can be booked on, read and locked once (a fixed number of queries
+    whatever the file's size), kept in memory as the payments are booked one after the other, so a second
+    payment to the same invoice sees what the first left outstanding."""
+
+    def __init__(self, payments: list[BankPayment]):
+        kids = {p.kid for p in payments if p.kid}
+        self.by_kid: dict[str, Invoice] = {}
+        if kids:
+            for invoice in (
+                Invoice.objects.select_for_update(of=("self",))
+                .filter(kind=InvoiceKind.INVOICE, kid__in=kids)
+                .exclude(status=InvoiceStatus.DRAFT)
+                .only(*BOOKING_FIELDS)
+                .order_by("-issue_date", "-number", "-id")  # the newest invoice with a KID, as Invoice's ordering
+            ):
+                self.by_kid.setdefault(invoice.kid, invoice)
+        self.payments = payments
+        self._by_amount: dict[tuple[Decimal, str], list[Invoice]] | None = None
+        self._accounts: dict[str, set[int]] | None = None
+
+    def _fallback_data(self) -> None:
+        """Open invoices whose outstanding amount equals a payment's that needs the fallback and whose customer
+        is that payment's payer (by name, or by an account an earlier payment came from), read once."""
+        needy = [p for p in self.payments if not p.kid or p.kid not in self.by_kid]
+        accounts = {normalise_account(p.payer_account) for p in needy if p.payer_account}
+        self._accounts = {}
+        if accounts:
+            for customer_id, payer_account in IncomingPayment.objects.filter(
+                status__in=MATCHED_STATUSES, invoice__isnull=False, payer_account__gt=""
+            ).values_list("invoice__customer_id", "payer_account"):
+                account = normalise_account(payer_account)
+                if account in accounts:
+                    self._accounts.setdefault(account, set()).add(customer_id)
+        amounts = {p.amount for p in needy}
+        names = {_normalise_name(p.payer_name) for p in needy} - {""}
+        customers = set().union(*self._accounts.values()) if self._accounts else set()
+        self._by_amount = {}
+        if amounts and (names or customers):
+            shared = {invoice.pk: invoice for invoice in self.by_kid.values()}  # one object per invoice
+            for invoice in (
+                _open_invoices()
+                .select_for_update(of=("self",))
+                .annotate(name_key=_name_key())
+                .filter(Q(name_key__in=names) | Q(customer_id__in=customers), open_amount__in=amounts)
+                .only(*BOOKING_FIELDS, "customer__name")
+                .order_by("due_date", "number", "id")
+            ):
+                invoice = shared.get(invoice.pk, invoice)
+                self._by_amount.setdefault((invoice.outstanding, invoice.currency), []).append(invoice)
+
+    def _by_amount_and_payer(self, payment: BankPayment) -> Invoice | None:
+        if self._by_amount is None:
+            self._fallback_data()
+        name = _normalise_name(payment.payer_name)
+        account_customers = self._accounts.get(normalise_account(payment.payer_account), set())
+        if not name and not account_customers:
+            return None
+        for invoice in self._by_amount.get((payment.amount, payment.currency), ()):
+            if (
+                invoice.status in PAYABLE
+                and invoice.outstanding == payment.amount  # not since paid in part by an earlier line
+                and (
+                    invoice.customer_id in account_customers
+                    or (name and _normalise_name(invoice.customer.name) == name)
+                )
+            ):
+                return invoice
+        return None
+
+    def booked(self, invoice: Invoice, before: Decimal) -> None:
+        """``invoice`` had ``before`` outstanding and was paid in part: file it under what is left now."""
+        if self._by_amount is None or invoice.outstanding <= 0:
+            return
+        old = self._by_amount.get((before, invoice.currency))
+        if old is not None and invoice in old:
+            old.remove(invoice)
+            bucket = self._by_amount.setdefault((invoice.outstanding, invoice.currency), [])
+            bucket.append(invoice)
+            bucket.sort(key=lambda i: (i.due_date or dt.date.max, i.number or 0, i.pk))
+
+    def match(self, payment: BankPayment) -> tuple[Invoice | None, str]:
+        """The invoice to book ``payment`` on, or None and the reason in words."""
+        if payment.kid:
+            invoice = self.by_kid.get(payment.kid)
+            if invoice is not None:
+                refusal = _kid_refusal(invoice, payment)
+                return (None, refusal) if refusal else (invoice, "")
+        invoice = self._by_amount_and_payer(payment)
         if invoice is not None:
-            refusal = _kid_refusal(invoice, payment)
-            return (None, refusal) if refusal else (invoice, "")
-    invoice = _by_amount_and_payer(payment)
-    if invoice is not None:
-        return invoice, ""
-    if payment.kid:
-        reason = _("No issued invoice has KID %(kid)s") % {"kid": payment.kid}
-        if not payment.kid_valid:
-            reason += _(" (its check digit is wrong)")
-    else:
-        reason = _("No KID")
-    payer = payment.payer_name or payment.payer_account or _("an unknown payer")
-    return None, reason + _(", and no open invoice of %(a)s %(c)s fits the payer %(p)s.") % {
-        "a": payment.amount,
-        "c": payment.currency,
-        "p": payer,
-    }
+            return invoice, ""
+        if payment.kid:
+            reason = _("No issued invoice has KID %(kid)s") % {"kid": payment.kid}
+            if not payment.kid_valid:
+                reason += _(" (its check digit is wrong)")
+        else:
+            reason = _("No KID")
+        payer = payment.payer_name or payment.payer_account or _("an unknown payer")
+        return None, reason + _(", and no open invoice of %(a)s %(c)s fits the payer %(p)s.") % {
+            "a": payment.amount,
+            "c": payment.currency,
+            "p": payer,
+        }
 
 
 def _book(*, actor: Actor, incoming: IncomingPayment, invoice: Invoice, status: str) -> IncomingPayment:
@@ -194,11 +274,56 @@ def _lock_tenant_imports(tenant_id: int) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, tenant_id])
 
 
+def _audit_row(tenant_id: int, actor: Actor, action: str, object_type: str, object_id: int, label: str, changes):
+    return {
+        "tenant_id": tenant_id,
+        "actor_kind": actor.kind,
+        "actor_user_id": actor.user.pk if actor.user else None,
+        "actor_api_key_id": actor.api_key.pk if actor.api_key else None,
+        "actor_label": actor.label[:200],
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "object_repr": label[:200],
+        "changes": changes,
+    }
+
+
+def _after(row: dict) -> dict:
+    """An audit row's changes for a new row: every field as stored (JSON-ready)."""
+    return {key: [None, plain(value)] for key, value in row.items() if key != "tenant_id"}
+
+
+def _lift_defaults(*, actor: Actor, touched: dict[int, Invoice], paid_on: dict[int, dt.date]) -> None:
+    """A payment that clears a contract's arrears lifts its suspension or pause at once (receivables.default)."""
+    contract_ids = {invoice.contract_id for invoice in touched.values() if invoice.contract_id}
+    if not contract_ids:
+        return
+    from receivables.models import DefaultCase, DefaultStatus
+
+    open_cases = set(
+        DefaultCase.objects.filter(contract_id__in=contract_ids)
+        .exclude(status=DefaultStatus.CLOSED)
+        .values_list("contract_id", flat=True)
+    )
+    if not open_cases:
+        return
+    from receivables.default import on_payment
+
+    for invoice_id, invoice in touched.items():
+        if invoice.contract_id in open_cases:
+            on_payment(Invoice.objects.get(pk=invoice_id), paid_on[invoice_id], actor)
+
+
 @transaction.atomic
 def bank_file_import(*, actor: Actor, data: bytes, file_name: str, on: dt.date) -> ImportResult:
     """Import one bank file for the current tenant (see the module). A malformed file raises
     ``ValidationError`` naming the line and the reason, and nothing is written; a file imported before
-    returns that import with ``already_imported`` and books nothing."""
+    returns that import with ``already_imported`` and books nothing.
+
+    Written in bulk: the invoices the file pays are read and locked once, the payments booked in memory one
+    after the other (in file order), then the payments, incoming payments, invoice updates and audit rows go
+    in with one statement per batch — a file of 100 000 payments takes a fixed number of queries per batch."""
     try:
         parsed = parse_bank_file(data)
     except BankFileError as error:
@@ -224,50 +349,122 @@ def bank_file_import(*, actor: Actor, data: bytes, file_name: str, on: dt.date) 
         total_amount=parsed.total,
     )
     known = set(
-        IncomingPayment.objects.filter(reference__in=[p.reference for p in parsed.payments]).values_list(
+        IncomingPayment.objects.filter(reference__in=[p.reference[:140] for p in parsed.payments]).values_list(
             "reference", flat=True
         )
     )
-    recorded = []
+    fresh: list[BankPayment] = []
     for payment in parsed.payments:
-        if payment.reference in known:
+        if payment.reference[:140] in known:
             bank_import.already_known += 1
             continue
-        incoming = IncomingPayment(
-            bank_import=bank_import,
-            amount=payment.amount,
-            currency=payment.currency,
-            kid=payment.kid or "",
-            kid_valid=payment.kid_valid,
-            booked_on=payment.booked_on,
-            value_date=payment.value_date,
-            reference=payment.reference[:140],
-            payer_name=payment.payer_name[:200],
-            payer_account=payment.payer_account[:50],
-            to_account=payment.to_account[:50],
-            message=payment.message,
-            source_line=payment.source_line,
-            status=IncomingPaymentStatus.UNMATCHED,
-        )
-        invoice, reason = _match(payment)
-        if invoice is not None:
-            invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
-            if refusal := _kid_refusal(invoice, payment):  # changed since it was read
-                invoice, reason = None, refusal
-        if invoice is not None:
-            _book(actor=actor, incoming=incoming, invoice=invoice, status=IncomingPaymentStatus.MATCHED)
-            bank_import.matched += 1
-        else:
-            incoming.reason = reason[:300]
+        known.add(payment.reference[:140])
+        fresh.append(payment)
+
+    matcher = _Matcher(fresh)
+    incoming_rows: list[dict] = []
+    payment_rows: list[dict] = []  # parallel to the matched incoming rows (``payment_index``)
+    invoice_after: list[tuple[Decimal, str]] = []  # the invoice's paid amount and status after each payment
+    touched: dict[int, Invoice] = {}
+    paid_on: dict[int, dt.date] = {}
+    for payment in fresh:
+        row = {
+            "tenant_id": tenant.pk,
+            "bank_import_id": bank_import.pk,
+            "amount": payment.amount,
+            "currency": payment.currency,
+            "kid": payment.kid or "",
+            "kid_valid": payment.kid_valid,
+            "booked_on": payment.booked_on,
+            "value_date": payment.value_date,
+            "reference": payment.reference[:140],
+            "payer_name": payment.payer_name[:200],
+            "payer_account": payment.payer_account[:50],
+            "to_account": payment.to_account[:50],
+            "message": payment.message,
+            "source_line": payment.source_line,
+            "status": IncomingPaymentStatus.UNMATCHED,
+            "invoice_id": None,
+            "payment_id": None,
+            "unapplied": ZERO,
+            "reason": "",
+        }
+        invoice, reason = matcher.match(payment)
+        if invoice is None:
+            row["reason"] = reason[:300]
             bank_import.unmatched += 1
-        incoming.reason = incoming.reason[:300]
-        incoming.save()
-        audit.record(actor, f"incoming_payment.{incoming.status}", incoming, after=audit.snapshot(incoming))
-        recorded.append(incoming)
-        known.add(payment.reference)
+        else:
+            outstanding = invoice.outstanding
+            applied = min(payment.amount, outstanding)
+            invoice.paid_amount += applied
+            matcher.booked(invoice, outstanding)
+            invoice.status = InvoiceStatus.PAID if invoice.outstanding <= 0 else InvoiceStatus.PARTLY_PAID
+            touched[invoice.pk] = invoice
+            paid_on[invoice.pk] = max(paid_on.get(invoice.pk, payment.booked_on), payment.booked_on)
+            row.update(
+                status=IncomingPaymentStatus.MATCHED,
+                invoice_id=invoice.pk,
+                unapplied=payment.amount - applied,
+                payment_index=len(payment_rows),
+            )
+            if row["unapplied"]:
+                row["reason"] = (
+                    _("Over-payment: %(s)s %(c)s more than was outstanding on invoice %(n)s, not applied.")
+                    % {"s": row["unapplied"], "c": payment.currency, "n": invoice.number}
+                )[:300]
+            payment_rows.append(
+                {
+                    "tenant_id": tenant.pk,
+                    "invoice_id": invoice.pk,
+                    "amount": applied,
+                    "paid_on": payment.booked_on,
+                    "reference": payment.reference[:100],
+                    "recorded_by": actor.label[:200],
+                }
+            )
+            invoice_after.append((invoice.paid_amount, invoice.status))
+            bank_import.matched += 1
+        incoming_rows.append(row)
+
+    payment_ids = insert_rows(Payment, [dict(r) for r in payment_rows], returning=True)
+    for row in incoming_rows:
+        index = row.pop("payment_index", None)
+        if index is not None:
+            row["payment_id"] = payment_ids[index]
+    incoming_ids = insert_rows(IncomingPayment, [dict(r) for r in incoming_rows], returning=True)
+    if touched:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE billing_invoice AS i SET paid_amount = v.paid_amount, status = v.status "
+                "FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, paid_amount numeric, status text) "
+                "WHERE i.id = v.id",
+                [
+                    json.dumps(
+                        [{"id": pk, "paid_amount": str(i.paid_amount), "status": i.status} for pk, i in touched.items()]
+                    )
+                ],
+            )
+    # One audit row per payment booked (with the invoice's paid amount and status after it) and one per
+    # incoming payment: the bank import's whole trail, written in bulk.
+    events = []
+    for payment_id, row, (paid_after, status_after) in zip(payment_ids, payment_rows, invoice_after, strict=True):
+        changes = _after(row)
+        changes["invoice_paid_amount"] = [None, plain(paid_after)]
+        changes["invoice_status"] = [None, status_after]
+        label = f"Betaling {row['amount']} ({row['paid_on'].isoformat()})"
+        events.append(_audit_row(tenant.pk, actor, "payment.register", "payment", payment_id, label, changes))
+    for incoming_id, row in zip(incoming_ids, incoming_rows, strict=True):
+        label = f"Innbetaling {row['amount']} {row['currency']} ({row['reference']})"
+        action = f"incoming_payment.{row['status']}"
+        events.append(_audit_row(tenant.pk, actor, action, "incomingpayment", incoming_id, label, _after(row)))
+    insert_rows(AuditEvent, events)
     bank_import.save(update_fields=["matched", "unmatched", "already_known"])
     audit.record(actor, "bank_import.create", bank_import, after=audit.snapshot(bank_import))
-    return ImportResult(bank_import=bank_import, already_imported=False, incoming=tuple(recorded))
+    _lift_defaults(actor=actor, touched=touched, paid_on=paid_on)
+    recorded = (
+        tuple(IncomingPayment.objects.filter(pk__in=incoming_ids).order_by("pk")) if len(incoming_ids) <= 1000 else ()
+    )
+    return ImportResult(bank_import=bank_import, already_imported=False, incoming=recorded)
 
 
 # ---------------------------------------------------------------- the unmatched queue

@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from xml.parsers import expat
@@ -133,12 +134,16 @@ def _sha256(data: bytes) -> str:
 
 
 class _El:
-    __slots__ = ("tag", "ns", "attrs", "children", "parts", "line", "parent")
+    __slots__ = ("tag", "ns", "attrs", "children", "parts", "line", "parent", "pos", "counts")
 
     def __init__(self, tag: str, ns: str, attrs: dict[str, str], line: int, parent: _El | None):
         self.tag, self.ns, self.attrs, self.line, self.parent = tag, ns, attrs, line, parent
         self.children: list[_El] = []
         self.parts: list[str] = []
+        self.counts: dict[str, int] = {}  # children seen per tag (kept when a streamed child is let go)
+        self.pos = 1  # among its parent's children with the same tag
+        if parent is not None:
+            self.pos = parent.counts[tag] = parent.counts.get(tag, 0) + 1
 
     @property
     def text(self) -> str:
@@ -165,10 +170,8 @@ class _El:
         el: _El | None = self
         while el is not None:
             step = el.tag
-            if el.parent is not None:
-                same = el.parent.all(el.tag)
-                if len(same) > 1:
-                    step += f"[{same.index(el) + 1}]"
+            if el.parent is not None and el.parent.counts.get(el.tag, 0) > 1:
+                step += f"[{el.pos}]"
             steps.append(step)
             el = el.parent
         return "/" + "/".join(reversed(steps))
@@ -178,7 +181,11 @@ def _where(el: _El) -> str:
     return f"{el.path()} (line {el.line})"
 
 
-def _parse_xml(data: bytes) -> _El:
+def _parse_xml(data: bytes, stream: tuple[str, Callable[[_El], bool]] | None = None) -> _El:
+    """The document as a tree of :class:`_El`. ``stream=(tag, handle)``: each element with that tag is given
+    to ``handle`` once the next one with the same parent starts or the parent ends (so its position among
+    its siblings, and whether it has any, is known); when ``handle`` returns True the element is let go, so a
+    file of 100 000 entries is never held whole in memory."""
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     stack: list[_El] = []
@@ -187,19 +194,39 @@ def _parse_xml(data: bytes) -> _El:
     def refuse_dtd(*_args):
         raise BankFileError(f"line {parser.CurrentLineNumber}", "a DTD/entity declaration is not allowed")
 
+    pending: list[_El] = []  # the streamed element waiting for its next sibling or its parent's end
+
+    def flush() -> None:
+        el = pending.pop()
+        if stream[1](el):
+            el.parent.children.remove(el)  # the last child: removal from the end is cheap
+
+    names: dict[str, tuple[str, str, str]] = {}
+
     def start(name: str, attrs: dict[str, str]):
-        ns, _, tag = name.rpartition(" ")
-        el = _El(tag, ns, attrs, parser.CurrentLineNumber, stack[-1] if stack else None)
-        (stack[-1].children if stack else roots).append(el)
+        split = names.get(name)
+        if split is None:
+            split = names[name] = name.rpartition(" ")
+        ns, _, tag = split
+        parent = stack[-1] if stack else None
+        el = _El(tag, ns, attrs, parser.CurrentLineNumber, parent)  # counted among its siblings first
+        if pending and tag == stream[0] and pending[0].parent is parent:
+            flush()
+        (parent.children if parent is not None else roots).append(el)
         stack.append(el)
 
     def end(_name: str):
-        stack.pop()
+        el = stack.pop()
+        if pending and pending[0].parent is el:
+            flush()
+        if stream is not None and el.tag == stream[0] and el.parent is not None:
+            pending.append(el)
 
     def chars(text: str):
         if stack:
             stack[-1].parts.append(text)
 
+    parser.buffer_text = True  # one call per run of text, not per line
     parser.StartDoctypeDeclHandler = refuse_dtd
     parser.EntityDeclHandler = refuse_dtd
     parser.StartElementHandler = start
@@ -291,9 +318,104 @@ def _remittance(rmt: _El | None) -> tuple[str | None, str]:
     return (refs[0] if refs else None), message
 
 
+def _entry(ntry: _El, to_account: str) -> tuple[list[BankPayment], int]:
+    """The credited payments of one camt.054 entry, and how many transactions it skips (debits, not booked,
+    reversals)."""
+    entry_amount, entry_currency = _amount(ntry.one("Amt"), ntry)
+    direction = _credit_debit(ntry, ntry)
+    status = _status(ntry)
+    booked_on = _date(ntry.one("BookgDt"), ntry, "booking date", required=status == "BOOK")
+    value_date = _date(ntry.one("ValDt"), ntry, "value date", required=False)
+    details = [tx for d in ntry.all("NtryDtls") for tx in d.all("TxDtls")]
+    if direction == "DBIT" or status != "BOOK" or ntry.value("RvslInd").lower() in ("true", "1"):
+        return [], max(len(details), 1)
+    assert booked_on is not None  # required above for a booked entry
+    if not details:
+        kid, message = None, ntry.value("AddtlNtryInf")
+        payment = _payment(
+            amount=entry_amount,
+            currency=entry_currency,
+            kid=kid,
+            booked_on=booked_on,
+            value_date=value_date,
+            reference=_reference(None, ntry, 1, 1),
+            payer_name="",
+            payer_account="",
+            to_account=to_account,
+            message=message,
+            source_line=ntry.line,
+        )
+        return [payment], 0
+    credited: list[tuple[BankPayment, _El]] = []
+    for index, tx in enumerate(details, start=1):
+        amount_el = tx.one("Amt") or tx.one("AmtDtls/TxAmt/Amt")
+        if amount_el is None and len(details) == 1:
+            amount, currency = entry_amount, entry_currency
+        else:
+            amount, currency = _amount(amount_el, tx)
+        if tx.one("CdtDbtInd") is not None and _credit_debit(tx, tx) == "DBIT":
+            raise BankFileError(_where(tx), "a debited transaction in a credited entry")
+        parties = tx.one("RltdPties")
+        kid, message = _remittance(tx.one("RmtInf"))
+        payment = _payment(
+            amount=amount,
+            currency=currency,
+            kid=kid,
+            booked_on=booked_on,
+            value_date=value_date,
+            reference=_reference(tx, ntry, index, len(details)),
+            payer_name=_party_name(parties.one("Dbtr") if parties else None),
+            payer_account=_account(parties.one("DbtrAcct") if parties else None),
+            to_account=to_account,
+            message=message,
+            source_line=tx.line,
+        )
+        credited.append((payment, tx))
+    if any(p.currency != entry_currency for p, _ in credited):
+        raise BankFileError(_where(ntry), "the transactions' currency differs from the entry's")
+    if sum(p.amount for p, _ in credited) != entry_amount:
+        raise BankFileError(_where(ntry), f"the transactions do not add up to the entry amount {entry_amount}")
+    return [p for p, _ in credited], 0
+
+
+def _is_camt054_entry(ntry: _El) -> bool:
+    ntfctn = ntry.parent
+    body = ntfctn.parent if ntfctn is not None else None
+    root = body.parent if body is not None else None
+    return (
+        ntfctn.tag == "Ntfctn"
+        and body is not None
+        and body.tag == "BkToCstmrDbtCdtNtfctn"
+        and root is not None
+        and root.parent is None
+        and root.tag == "Document"
+        and bool(CAMT054_NAMESPACE.match(root.ns))
+    )
+
+
+def _to_account(ntfctn: _El) -> str:
+    acct = ntfctn.one("Acct")
+    if acct is None or not _account(acct):
+        raise BankFileError(_where(ntfctn), "no Acct/Id")
+    return _account(acct)
+
+
 def parse_camt054(data: bytes) -> BankFile:
-    """The credited payments in an ISO 20022 camt.054 notification."""
-    root = _parse_xml(data)
+    """The credited payments in an ISO 20022 camt.054 notification. Entries are read as the file is parsed
+    and then let go (a bank's file can hold 100 000 of them)."""
+    payments: list[BankPayment] = []
+    skipped = 0
+
+    def entry(ntry: _El) -> bool:
+        nonlocal skipped
+        if not _is_camt054_entry(ntry):
+            return False  # left in the tree: the checks below say what is wrong with the document
+        got, skip = _entry(ntry, _to_account(ntry.parent))
+        payments.extend(got)
+        skipped += skip
+        return True
+
+    root = _parse_xml(data, stream=("Ntry", entry))
     match = CAMT054_NAMESPACE.match(root.ns)
     if root.tag != "Document" or not match:
         raise BankFileError(_where(root), f"not a camt.054 Document (namespace {root.ns!r})")
@@ -303,75 +425,11 @@ def parse_camt054(data: bytes) -> BankFile:
     msg_id = body.value("GrpHdr/MsgId")
     if not msg_id:
         raise BankFileError(_where(body), "no GrpHdr/MsgId")
-    payments: list[BankPayment] = []
-    skipped = 0
     notifications = body.all("Ntfctn")
     if not notifications:
         raise BankFileError(_where(body), "no Ntfctn")
     for ntfctn in notifications:
-        acct = ntfctn.one("Acct")
-        if acct is None or not _account(acct):
-            raise BankFileError(_where(ntfctn), "no Acct/Id")
-        to_account = _account(acct)
-        for ntry in ntfctn.all("Ntry"):
-            entry_amount, entry_currency = _amount(ntry.one("Amt"), ntry)
-            direction = _credit_debit(ntry, ntry)
-            status = _status(ntry)
-            booked_on = _date(ntry.one("BookgDt"), ntry, "booking date", required=status == "BOOK")
-            value_date = _date(ntry.one("ValDt"), ntry, "value date", required=False)
-            details = [tx for d in ntry.all("NtryDtls") for tx in d.all("TxDtls")]
-            if direction == "DBIT" or status != "BOOK" or ntry.value("RvslInd").lower() in ("true", "1"):
-                skipped += max(len(details), 1)
-                continue
-            assert booked_on is not None  # required above for a booked entry
-            if not details:
-                kid, message = None, ntry.value("AddtlNtryInf")
-                payments.append(
-                    _payment(
-                        amount=entry_amount,
-                        currency=entry_currency,
-                        kid=kid,
-                        booked_on=booked_on,
-                        value_date=value_date,
-                        reference=_reference(None, ntry, 1, 1),
-                        payer_name="",
-                        payer_account="",
-                        to_account=to_account,
-                        message=message,
-                        source_line=ntry.line,
-                    )
-                )
-                continue
-            credited: list[tuple[BankPayment, _El]] = []
-            for index, tx in enumerate(details, start=1):
-                amount_el = tx.one("Amt") or tx.one("AmtDtls/TxAmt/Amt")
-                if amount_el is None and len(details) == 1:
-                    amount, currency = entry_amount, entry_currency
-                else:
-                    amount, currency = _amount(amount_el, tx)
-                if tx.one("CdtDbtInd") is not None and _credit_debit(tx, tx) == "DBIT":
-                    raise BankFileError(_where(tx), "a debited transaction in a credited entry")
-                parties = tx.one("RltdPties")
-                kid, message = _remittance(tx.one("RmtInf"))
-                payment = _payment(
-                    amount=amount,
-                    currency=currency,
-                    kid=kid,
-                    booked_on=booked_on,
-                    value_date=value_date,
-                    reference=_reference(tx, ntry, index, len(details)),
-                    payer_name=_party_name(parties.one("Dbtr") if parties else None),
-                    payer_account=_account(parties.one("DbtrAcct") if parties else None),
-                    to_account=to_account,
-                    message=message,
-                    source_line=tx.line,
-                )
-                credited.append((payment, tx))
-            if any(p.currency != entry_currency for p, _ in credited):
-                raise BankFileError(_where(ntry), "the transactions' currency differs from the entry's")
-            if sum(p.amount for p, _ in credited) != entry_amount:
-                raise BankFileError(_where(ntry), f"the transactions do not add up to the entry amount {entry_amount}")
-            payments.extend(p for p, _ in credited)
+        _to_account(ntfctn)
     _check_unique(payments)
     return BankFile(
         format=FORMAT_CAMT054,

@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import translation
 
 from billing import bank, services
 from billing.models import (
@@ -35,6 +36,13 @@ MARCH_3 = dt.date(2025, 3, 3)
 DATA = Path(__file__).parent / "data"
 V08, V02, OCR = "camt054_v08.xml", "camt054_v02.xml", "ocr_giro.txt"
 S = IncomingPaymentStatus
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The reasons are asserted as written in English (their Bokmål is in the catalogue)."""
+    with translation.override("en"):
+        yield
 
 
 def read(name: str) -> bytes:
@@ -333,7 +341,7 @@ def test_staff_cannot_match_to_a_credited_invoice(invoices, tenant_a):
         queued = incoming("70230413560001")
         credited = invoices["bolgen"]
         services.credit_note_create(actor=ACTOR, invoice=credited, on=ON, reason="Feil")
-        with pytest.raises(ValidationError, match="kreditert"):  # the payment service's own refusal
+        with pytest.raises(ValidationError, match="credited"):  # the payment service's own refusal
             bank.incoming_payment_match(actor=ACTOR, incoming=queued, invoice=credited, on=ON)
         assert incoming("70230413560001").status == S.UNMATCHED
         assert Payment.objects.filter(invoice=credited).count() == 0
