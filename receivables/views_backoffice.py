@@ -134,7 +134,7 @@ def overview(request, tenant_slug):
         "page": page,
         "overdue": overdue,
         "query": _query_without_page(request),
-        "due": [{"due": r, "kind": r.kind_name("en" if _en() else "nb")} for r in due[:50]],
+        "due": [{"due": r, "kind": _kind_label(r.kind)} for r in due[:50]],
         "due_count": len(due),
         "due_total": sum((r.total_to_pay for r in due), ZERO),
         "unmatched_count": selectors.unmatched_payments().count(),
