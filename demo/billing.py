@@ -37,13 +37,21 @@ PAYS_AFTER_DAYS = 18  # most customers pay 18 days after the invoice date (30 da
 INTERVAL_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
 # How each vendor's customers pay (customer org key → rule); everyone else pays PAYS_AFTER_DAYS after issue.
-# "late": 20 days after the due date; "never": not at all (overdue in the demo); "half": half on time.
-PAYERS: dict[str, dict[str, str]] = {
+# "late": 20 days after the due date; "never": not at all; "partial": half on time, the rest 30 days after the
+# due date; ("arrears", first, last, paid_on): invoices issued from first to last are paid on paid_on;
+# ("stops", from): invoices issued from that day are not paid; ("one_late", first, last, days): invoices issued
+# from first to last are paid ``days`` after their due date.
+PAYERS: dict[str, dict[str, str | tuple]] = {
     "spekter": {},
-    "standard-norge": {"nordvik": "late"},
-    "piscator": {"bomlo": "half"},
-    "digireq": {"sikkerhet-ost": "never", "lillestrom": "late"},
-    "identum": {"sandnes": "late"},
+    "standard-norge": {"nordvik": "late", "fjordbygg": "partial"},
+    # Bømlo: two quarters unpaid over the 2024 year end; suspended in November, reopened on payment in February
+    "piscator": {"bomlo": ("arrears", dt.date(2024, 9, 1), dt.date(2024, 12, 31), dt.date(2025, 2, 14))},
+    "digireq": {
+        "lillestrom": "late",
+        "sikkerhet-ost": ("one_late", dt.date(2026, 5, 1), dt.date(2026, 5, 31), 50),  # paused at 45, reactivated
+        "kvalitetshuset": ("stops", dt.date(2026, 8, 1)),  # paused 45 days after the first unpaid due date
+    },
+    "identum": {"vestland": "late"},
 }
 
 # Invoicing choices: DigiReq numbers credit notes in their own series, Identum's bank wants MOD11 KIDs.
@@ -182,22 +190,33 @@ def story(slug: str, as_of: dt.date) -> list[Action]:
     return []
 
 
-def _payer_rules(slug: str) -> dict[int, str]:
+def _payer_rules(slug: str) -> dict[int, str | tuple]:
     """Customer id → payment rule, from the keys in PAYERS."""
     from demo.contracts import _customer
 
     return {_customer(slug, key).pk: rule for key, rule in PAYERS.get(slug, {}).items()}
 
 
-def _planned_payments(rule: str, invoice: Invoice) -> list[tuple[dt.date, Decimal]]:
+def _planned_payments(rule: str | tuple, invoice: Invoice) -> list[tuple[dt.date, Decimal]]:
     outstanding = invoice.total - invoice.credited_amount
     on_time = invoice.issue_date + dt.timedelta(days=PAYS_AFTER_DAYS)
+    if isinstance(rule, tuple):
+        kind, first, *rest = rule
+        if kind == "stops":
+            return [] if invoice.issue_date >= first else [(on_time, outstanding)]
+        last, then = rest
+        if first <= invoice.issue_date <= last:
+            paid_on = then if kind == "arrears" else invoice.due_date + dt.timedelta(days=then)
+            return [(paid_on, outstanding)]
+        return [(on_time, outstanding)]
     if rule == "never":
         return []
     if rule == "late":
         return [(invoice.due_date + dt.timedelta(days=20), outstanding)]
-    if rule == "half":
-        return [(on_time, (outstanding / 2).quantize(Decimal("0.01")))]
+    if rule in ("half", "partial"):
+        half = (outstanding / 2).quantize(Decimal("0.01"))
+        rest = [(invoice.due_date + dt.timedelta(days=30), outstanding - half)] if rule == "partial" else []
+        return [(on_time, half), *rest]
     return [(on_time, outstanding)]
 
 
@@ -262,11 +281,15 @@ def billing_dates(after: dt.date, until: dt.date) -> set[dt.date]:
 
 
 def billing_day(slug: str, day: dt.date) -> None:
-    """What production runs each night, in order: the billing run, payments (the bank file), then the
-    invoice jobs (delivery of what was issued, the overdue job)."""
+    """What production runs each night, in order: the billing run, payments (the bank file), the invoice
+    jobs (delivery of what was issued, the overdue job), then collections (defaults, reminders, interest)."""
+    from demo.collections import collections_day
+
     run.run_tenant(day)
     pay_due(slug, day)
     jobs.run_all(as_of=day, now=jobs.moment_for(day))
+    collections_day(day)
+    jobs.deliver(as_of=day, now=jobs.moment_for(day))  # the 5-minute delivery loop sends the interest invoices
 
 
 def outstanding_summary() -> dict[str, int]:

@@ -501,7 +501,7 @@ def _due_dates(after: dt.date) -> list[dt.date]:
 
 def replay(slug: str, as_of: dt.date) -> int:
     """Play the vendor's story and the jobs from 2024-01-01 to ``as_of``. Returns the job runs made."""
-    from demo import billing, indexation
+    from demo import billing, collections, indexation
 
     billing.choose_settings(slug)
     everything = story(slug, as_of) + billing.story(slug, as_of) + indexation.story(slug, as_of)
@@ -517,6 +517,7 @@ def replay(slug: str, as_of: dt.date) -> int:
         runs += 1
         candidates = [d for d in _due_dates(day) if d <= as_of] + sorted(billing.billing_dates(day, as_of))
         candidates += sorted(indexation.indexation_dates(day, as_of))
+        candidates += sorted(collections.collections_dates(day, as_of))
         if i < len(actions):
             candidates.append(actions[i][0])
         if not candidates:

@@ -17,11 +17,13 @@ from django.db import transaction
 from billing.models import Invoice, Payment
 from contracts.models import Contract
 from demo.catalog import load_catalogue, load_quote
+from demo.collections import load_collection_policy
 from demo.contracts import replay as replay_contracts
 from demo.indexation import load_index_figures, load_policy
 from demo.vendors import DEMO_PASSWORD, OPERATOR, VENDORS
 from indexation.models import IndexationProposal
 from pricing.models import IndexationPolicy
+from receivables.models import CollectionPolicy, DefaultCase, InterestCharge, Reminder
 from tenants import services, tasks
 from tenants.audit import Actor
 from tenants.models import ApiKey, ApiKeyScope, Customer, Membership, PortalUser, Tenant, User
@@ -161,6 +163,16 @@ def load_api_key(tenant: Tenant, keys: dict[str, str], summary: DemoSummary) -> 
     return raw
 
 
+def _collections_counts() -> dict[str, int]:
+    return {
+        "reminders sent": Reminder.objects.count(),
+        "interest invoices": Invoice.objects.filter(purpose="interest").count(),
+        "late invoices charged interest": InterestCharge.objects.values("late_invoice").distinct().count(),
+        "suspensions for non-payment": DefaultCase.objects.exclude(suspended_on=None).count(),
+        "pauses for non-payment": DefaultCase.objects.exclude(paused_on=None).count(),
+    }
+
+
 def replay_jobs(as_of: dt.date, summary: DemoSummary | None = None) -> None:
     """The jobs production runs: contracts replayed from 2024-01-01 per vendor with the billing run,
     payments and invoice jobs on the same days (demo/billing.py), then today's registry check."""
@@ -168,6 +180,7 @@ def replay_jobs(as_of: dt.date, summary: DemoSummary | None = None) -> None:
         with tenant_context(tenant), transaction.atomic():
             before = Contract.objects.count()
             invoices_before, payments_before = Invoice.objects.count(), Payment.objects.count()
+            collections_before = _collections_counts()
             applied_before = IndexationProposal.objects.filter(status="applied").count()
             notices_before = IndexationProposal.objects.exclude(notice_sent_on=None).count()
             replay_contracts(tenant.slug, as_of)
@@ -184,6 +197,7 @@ def replay_jobs(as_of: dt.date, summary: DemoSummary | None = None) -> None:
                         "price-change notices",
                         IndexationProposal.objects.exclude(notice_sent_on=None).count() - notices_before,
                     ),
+                    *((what, n - collections_before.get(what, 0)) for what, n in _collections_counts().items()),
                 ):
                     if n:
                         summary.count(what, n)
@@ -208,6 +222,9 @@ def load(as_of: dt.date) -> DemoSummary:
                 for what, n in load_catalogue(spec["slug"], as_of).items():
                     if n:
                         summary.count(what, n)
+                had_rules = CollectionPolicy.objects.exists()
+                if load_collection_policy(spec["slug"]) and not had_rules:
+                    summary.count("collection rules")
                 had_policy = IndexationPolicy.objects.exists()
                 if load_policy(spec["slug"]) and not had_policy:
                     summary.count("indexation policies")

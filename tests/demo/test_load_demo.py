@@ -41,7 +41,7 @@ def test_demo_replays_the_story_and_a_second_load_changes_nothing(
     digireq = states("digireq")
     assert (digireq["DR-T-001"], digireq["DR-T-002"], digireq["DR-T-005"], digireq["DR-T-006"]) == (
         lifecycle.DELETED,
-        lifecycle.ACTIVE,
+        lifecycle.PAUSED,  # Kvalitetshuset stopped paying: paused 45 days after the due date
         lifecycle.PAUSED,
         lifecycle.TRIAL,
     )
@@ -91,12 +91,14 @@ def test_demo_replays_the_story_and_a_second_load_changes_nothing(
         assert TimeEntry.objects.count() == 3 and not TimeEntry.objects.filter(invoice__isnull=True).exists()
         hours = Invoice.objects.get(time_entries__description__startswith="Opplæring")
         assert hours.net == Decimal("7200.00")  # 3 × 1 800.00 + 2 × 900.00
-        assert Invoice.objects.filter(status=InvoiceStatus.OVERDUE).exists()  # Bømlo pays half
+        assert not Invoice.objects.filter(status=InvoiceStatus.OVERDUE).exists()  # Bømlo paid its arrears
     with tenant_context(Tenant.objects.get(slug="digireq")):
         note = Invoice.objects.get(kind=InvoiceKind.CREDIT_NOTE)
         assert (note.total, note.credited_invoice.issue_date) == (Decimal("468.75"), dt.date(2026, 2, 19))
         assert (note.series, note.number) == ("credit_note", 1)  # DigiReq's own credit-note series
-        assert Invoice.objects.filter(status=InvoiceStatus.OVERDUE, customer__name__startswith="Sikkerhet").exists()
+        assert Invoice.objects.filter(
+            status=InvoiceStatus.OVERDUE, customer__name__startswith="Kvalitetshuset"
+        ).exists()
     with tenant_context(Tenant.objects.get(slug="identum")):
         kid = Invoice.objects.get(number=1).kid
         assert kid == kid_for(1, "mod11") and kid != kid_for(1, "mod10")  # Identum's bank wants MOD11
@@ -165,6 +167,60 @@ def test_demo_replays_the_story_and_a_second_load_changes_nothing(
         assert PriceAdjustment.objects.count() == 2
         assert Message.objects.filter(kind="price_change").count() == 2
     assert summary.created["price indexations applied"] == 11
+
+    # Collections (demo/collections.py): reminders, interest invoices, a suspension and two pauses for non-payment.
+    from contracts.models import ContractEvent
+    from receivables.models import DefaultCase, InterestCharge, Reminder
+
+    assert summary.created["reminders sent"] > 30 and summary.created["interest invoices"] > 10
+    assert (summary.created["suspensions for non-payment"], summary.created["pauses for non-payment"]) == (1, 2)
+    with tenant_context(Tenant.objects.get(slug="piscator")):
+        case = DefaultCase.objects.get(contract__reference="PI-2024-002")  # Bømlo: two quarters unpaid over 2024
+        assert (case.past_due_since, case.notice_sent_on, case.stop_on, case.suspended_on) == (
+            dt.date(2024, 10, 18),
+            dt.date(2024, 10, 31),
+            dt.date(2024, 11, 20),  # 14 business days after the notice
+            dt.date(2024, 11, 20),
+        )
+        assert (case.material_breach_on, case.closed_on, case.closed_reason) == (
+            dt.date(2024, 11, 17),  # more than 30 days past due
+            dt.date(2025, 2, 14),
+            "paid",
+        )
+        moves = ContractEvent.objects.filter(contract=case.contract, event__in=["suspend", "resume"])
+        assert list(moves.values_list("event", "on")) == [
+            ("suspend", dt.date(2024, 11, 20)),
+            ("resume", dt.date(2025, 2, 14)),  # reopened the day the arrears were paid
+        ]
+        interest = Invoice.objects.get(purpose="interest")
+        assert (interest.issue_date, interest.total, interest.vat) == (
+            dt.date(2025, 2, 14),
+            Decimal("1612.70"),
+            Decimal("0.00"),
+        )
+        first = interest.lines.get(description__startswith="Forsinkelsesrente faktura 5")
+        assert "Renter per 31.12.2024 lagt til hovedstolen fra 01.01.2025: 770,55" in first.explanation_nb  # SSA-L
+        assert first.net == Decimal("1244.75") and first.vat_category == "O"
+        assert Reminder.objects.filter(customer__name__startswith="Bømlo").count() == 4
+        assert Message.objects.filter(kind="suspension_notice").count() == 1
+    with tenant_context(Tenant.objects.get(slug="digireq")):
+        reopened = Contract.objects.get(reference="DR-T-004")  # Sikkerhet Øst paid one invoice 50 days late
+        moves = ContractEvent.objects.filter(contract=reopened, event__in=["pause", "reactivate"])
+        assert list(moves.values_list("event", "on")) == [
+            ("pause", dt.date(2026, 7, 24)),  # 45 days after the due date 2026-06-09
+            ("reactivate", dt.date(2026, 7, 29)),  # the day the payment came
+        ]
+        paused = Contract.objects.get(reference="DR-T-002")
+        assert (paused.pause_reason, paused.paused_on, paused.deletion_due_on) == (
+            "unpaid",
+            dt.date(2026, 11, 2),
+            dt.date(2027, 1, 31),
+        )
+        assert Message.objects.filter(contract=paused, kind="paused_unpaid").count() == 1
+        assert not Invoice.objects.filter(contract=paused, period_start__gt=dt.date(2026, 11, 2)).exists()
+    with tenant_context(Tenant.objects.get(slug="standard-norge")):
+        partial = InterestCharge.objects.filter(late_invoice__customer__name__startswith="Fjordbygg")
+        assert partial.exists()  # half paid on time, the rest late: interest on the rest only
 
     def audit_counts():
         out = {}
