@@ -39,7 +39,7 @@ from billing.pdf import pdf_sha256, show_account, show_date, show_org_number
 from contracts import notify
 from pricing.engine.money import ZERO, format_amount, round_money
 from receivables import rules
-from receivables.accrual import interest_on
+from receivables.accrual import Accrual, interest_on
 from receivables.fees import load_fee_caps
 from receivables.models import CollectionPolicy, InterestInvoicing, InvoiceHold, Reminder
 from receivables.policies import PolicyCache
@@ -50,7 +50,8 @@ from tenants.tenancy import require_tenant
 log = logging.getLogger(__name__)
 
 JOB = "dunning"
-BATCH = 1000
+BATCH = 1000  # due reminders loaded in full at a time
+LOOKUP_CHUNK = 5000  # invoice ids per query for the reminders already sent
 NIL = Decimal("0.00")
 
 # Why an invoice past due got no reminder in a run: (Bokmål, English).
@@ -88,9 +89,16 @@ class DueReminder:
     fee_explanation_en: str
     outstanding: Decimal
     interest: Decimal
-    interest_explanation_nb: str = ""
-    interest_explanation_en: str = ""
+    accrual: Accrual | None = None  # the interest so far, with its calculation
     interest_claimed: bool = True  # False: the policy shows interest but does not invoice it
+
+    @property
+    def interest_explanation_nb(self) -> str:
+        return self.accrual.explain("nb") if self.accrual else ""
+
+    @property
+    def interest_explanation_en(self) -> str:
+        return self.accrual.explain("en") if self.accrual else ""
 
     @property
     def total_to_pay(self) -> Decimal:
@@ -174,33 +182,34 @@ def _candidates(on: dt.date) -> QuerySet[Invoice]:
 
 
 def _plan(on: dt.date, skipped: Counter, problems: list[str]) -> list[tuple[int, CollectionPolicy, rules.DueStep]]:
-    """(invoice id, policy, step due) for every invoice that needs a reminder on ``on``; a few queries."""
-    rows = _candidates(on).values_list(
-        "pk",
-        "kind",
-        "status",
-        "purpose",
-        "due_date",
-        "total",
-        "paid_amount",
-        "credited_amount",
-        "contract_id",
-        "contract__collection_policy",
-        "contract__plan",
-    )
-    held = set(
-        InvoiceHold.objects.filter(Q(released_on__isnull=True) | Q(released_on__gt=on), held_on__lte=on).values_list(
-            "invoice_id", flat=True
+    """(invoice id, policy, step due, reminders sent) for every invoice that needs a reminder on ``on``: one query
+    for the candidates, one for the holds, one for the policies and one per :data:`LOOKUP_CHUNK` candidates for the
+    reminders already sent (by invoice id, so the plan does not depend on fresh table statistics)."""
+    rows = (
+        _candidates(on)
+        .order_by()
+        .values_list(
+            "pk",
+            "kind",
+            "status",
+            "purpose",
+            "due_date",
+            "total",
+            "paid_amount",
+            "credited_amount",
+            "contract_id",
+            "contract__collection_policy",
+            "contract__plan",
         )
     )
-    sent: dict[int, list[rules.Sent]] = defaultdict(list)
-    for invoice_id, step, sent_on, pay_by, fee in Reminder.objects.filter(
-        invoice__in=_candidates(on).values("pk")
-    ).values_list("invoice_id", "step", "sent_on", "pay_by", "fee"):
-        sent[invoice_id].append(rules.Sent(step, sent_on, pay_by, fee))
+    held = set(
+        InvoiceHold.objects.filter(Q(released_on__isnull=True) | Q(released_on__gt=on), held_on__lte=on)
+        .order_by()
+        .values_list("invoice_id", flat=True)
+    )
     policies = _Policies()
     reported: set[int] = set()
-    due = []
+    eligible = []
     for pk, kind, status, purpose, due_date, total, paid, credited, contract_id, policy_id, plan_id in rows:
         if kind != InvoiceKind.INVOICE or status not in PAYABLE or total - paid - credited <= 0:
             skipped["not_payable"] += 1
@@ -225,12 +234,25 @@ def _plan(on: dt.date, skipped: Counter, problems: list[str]) -> list[tuple[int,
         if not steps:
             skipped["no_steps"] += 1
             continue
-        found = rules.next_step(steps, due_date, sent.get(pk, ()), on)
+        eligible.append((pk, due_date, policy, steps))
+    sent: dict[int, list[rules.Sent]] = defaultdict(list)
+    for start in range(0, len(eligible), LOOKUP_CHUNK):
+        ids = [pk for pk, *_ in eligible[start : start + LOOKUP_CHUNK]]
+        for invoice_id, step, sent_on, pay_by, fee in (
+            Reminder.objects.filter(invoice_id__in=ids)
+            .order_by()
+            .values_list("invoice_id", "step", "sent_on", "pay_by", "fee")
+        ):
+            sent[invoice_id].append(rules.Sent(step, sent_on, pay_by, fee))
+    due = []
+    for pk, due_date, policy, steps in eligible:
+        done = sent.get(pk, [])
+        found = rules.next_step(steps, due_date, done, on)
         if found is None:
-            done = max((s.step for s in sent.get(pk, ())), default=0)
-            skipped["all_sent" if done >= len(steps) else "not_due_yet"] += 1
+            last = max((s.step for s in done), default=0)
+            skipped["all_sent" if last >= len(steps) else "not_due_yet"] += 1
             continue
-        due.append((pk, policy, found, sent.get(pk, [])))
+        due.append((pk, policy, found, done))
     return due
 
 
@@ -241,10 +263,10 @@ def _build(on: dt.date, planned) -> list[DueReminder]:
     for start in range(0, len(planned), BATCH):
         batch = planned[start : start + BATCH]
         ids = [pk for pk, *_ in batch]
-        invoices = Invoice.objects.select_related("customer", "contract").in_bulk(ids)
+        invoices = Invoice.objects.select_related("customer", "contract").defer("document").in_bulk(ids)
         payments: dict[int, list] = defaultdict(list)
-        for invoice_id, paid_on, amount in Payment.objects.filter(invoice_id__in=ids).values_list(
-            "invoice_id", "paid_on", "amount"
+        for invoice_id, paid_on, amount in (
+            Payment.objects.filter(invoice_id__in=ids).order_by().values_list("invoice_id", "paid_on", "amount")
         ):
             payments[invoice_id].append((paid_on, amount))
         for pk, policy, found, sent in batch:
@@ -269,8 +291,7 @@ def _build(on: dt.date, planned) -> list[DueReminder]:
                     fee_explanation_en=fee.explanation_en,
                     outstanding=round_money(invoice.outstanding),
                     interest=accrual.amount if accrual else NIL,
-                    interest_explanation_nb=accrual.explain("nb") if accrual else "",
-                    interest_explanation_en=accrual.explain("en") if accrual else "",
+                    accrual=accrual,
                     interest_claimed=policy.interest_invoicing != InterestInvoicing.NEVER,
                 )
             )
