@@ -122,6 +122,7 @@ class DunningResult:
     planned: list[DueReminder] = field(default_factory=list)
     skipped: Counter = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # sent, but not e-mailed (no address): staff send it
 
     def summary(self) -> str:
         done = len(self.planned) if self.dry_run else len(self.sent)
@@ -134,6 +135,8 @@ class DunningResult:
             parts.append("skipped " + ", ".join(f"{k} {n}" for k, n in sorted(self.skipped.items())))
         if self.problems:
             parts.append(f"{len(self.problems)} problem(s)")
+        if self.warnings:
+            parts.append(f"{len(self.warnings)} not e-mailed (no address)")
         return "; ".join(parts)
 
     def skipped_reasons(self, lang: str = "nb") -> list[tuple[str, int]]:
@@ -149,6 +152,7 @@ class DunningResult:
             ],
             "skipped": dict(self.skipped),
             "problems": self.problems,
+            "warnings": self.warnings,
         }
 
 
@@ -497,7 +501,13 @@ def dunning_run(*, on: dt.date, dry_run: bool = False, actor: Actor | None = Non
         return result
     for due in result.planned:
         try:
-            result.sent.append(_send(due, actor))
+            reminder = _send(due, actor)
+            result.sent.append(reminder)
+            if reminder.message is None or not reminder.message.recipients:
+                result.warnings.append(
+                    f"Invoice {due.invoice.number} step {due.step}: {due.customer.name} has no e-mail address; the "
+                    "reminder is recorded with its PDF, send it another way."
+                )
         except IntegrityError:  # another run sent it between our read and our write
             result.skipped["already_sent"] += 1
         except Exception as error:  # one invoice's failure never stops the others

@@ -224,6 +224,18 @@ def test_the_warning_states_inkassoloven_9_and_english_customers_get_english(
     assert email.subject.startswith("Debt collection warning: invoice") and "Dear Nordic Ltd" in email.body
 
 
+def test_a_customer_without_an_e_mail_address_is_reported(customer):
+    silent = CustomerFactory(name="Stille AS", invoice_email="")
+    make_invoice(silent)
+    result = dunning.dunning_run(on=STEP_1)
+    assert len(result.sent) == 1 and result.problems == []
+    assert result.warnings == [
+        f"Invoice {result.sent[0].invoice.number} step 1: Stille AS has no e-mail address; the reminder is recorded "
+        "with its PDF, send it another way."
+    ]
+    assert "1 not e-mailed" in result.summary()
+
+
 def test_one_failed_reminder_does_not_stop_the_others(customer, monkeypatch):
     bad, good = make_invoice(customer), make_invoice(customer)
     real = dunning.render_reminder_pdf

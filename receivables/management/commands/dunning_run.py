@@ -40,8 +40,8 @@ class Command(BaseCommand):
                     result = DunningResult(on=day, dry_run=options["dry_run"])
                     result.problems.append(f"{error.__class__.__name__}: {error}")
             self.stdout.write(f"{tenant.slug} {day.isoformat()}: {result.summary()}")
-            for problem in result.problems:
-                self.stdout.write(f"  {problem}")
+            for line in (*result.problems, *result.warnings):
+                self.stdout.write(f"  {line}")
             failed |= bool(result.problems)
         if failed:
             raise CommandError("Some reminders were not sent (see above); the others were. Rerun when fixed.")
