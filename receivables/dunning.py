@@ -45,6 +45,8 @@ from receivables.models import CollectionPolicy, InterestInvoicing, InvoiceHold,
 from receivables.policies import PolicyCache
 from tenants import audit
 from tenants.audit import Actor
+from tenants.bulk import insert_rows
+from tenants.models import AuditEvent
 from tenants.tenancy import require_tenant
 
 log = logging.getLogger(__name__)
@@ -65,7 +67,8 @@ SKIP_REASONS = {
     "no_steps": ("Ingen purretrinn i innkrevingsreglene", "No reminder steps in the collection policy"),
     "bad_policy": ("Ugyldige purretrinn i innkrevingsreglene", "Invalid reminder steps in the collection policy"),
     "already_sent": ("Allerede sendt (samtidig kjøring)", "Already sent (a concurrent run)"),
-    "failed": ("Feilet", "Failed"),
+    "failed": ("Feilet, venter på neste kjøring", "Failed, waiting for the next run"),
+    "withdrawn": ("Trukket tilbake før sending", "Withdrawn before sending"),
 }
 
 
@@ -123,11 +126,14 @@ class DunningResult:
     skipped: Counter = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # sent, but not e-mailed (no address): staff send it
+    recorded: int = 0  # recorded this run (sent at once, or waiting for reminders_send)
 
     def summary(self) -> str:
         done = len(self.planned) if self.dry_run else len(self.sent)
         verb = "would send" if self.dry_run else "sent"
         parts = [f"{verb} {done} reminder(s)"]
+        if not self.dry_run and self.recorded > done:
+            parts.append(f"{self.recorded - done} recorded, waiting to be sent")
         fees = sum((r.fee for r in self.planned), NIL)
         if fees:
             parts.append(f"fees {fees}")
@@ -453,28 +459,128 @@ def _language(customer) -> str:
     return language_for(customer)
 
 
-def _send(due: DueReminder, actor: Actor) -> Reminder:
+STALE_AFTER = dt.timedelta(days=2)  # a reminder recorded but not sent by then is withdrawn and planned afresh
+
+
+def _record(planned: list[DueReminder], actor: Actor) -> dict[tuple[int, int], int]:
+    """Record the due reminders in bulk, not yet sent (no PDF): (invoice id, step) → reminder id for those
+    recorded now or waiting from an earlier run today. ``(invoice, step)`` is unique: a concurrent run's rows
+    are left as they are."""
+    tenant = require_tenant()
+    label = actor.label[:200]
+    for start in range(0, len(planned), BATCH):
+        Reminder.objects.bulk_create(
+            [
+                Reminder(
+                    invoice=due.invoice,
+                    customer=due.customer,
+                    step=due.step,
+                    kind=due.kind,
+                    sent_on=due.on,
+                    pay_by=due.pay_by,
+                    outstanding=due.outstanding,
+                    interest=due.interest,
+                    fee=due.fee,
+                    fee_explanation_nb=due.fee_explanation_nb,
+                    fee_explanation_en=due.fee_explanation_en,
+                    created_by=label,
+                )
+                for due in planned[start : start + BATCH]
+            ],
+            ignore_conflicts=True,
+        )
+    ids: dict[tuple[int, int], int] = {}
+    invoice_ids = [due.invoice.pk for due in planned]
+    for start in range(0, len(invoice_ids), LOOKUP_CHUNK):
+        for pk, invoice_id, step in Reminder.objects.filter(
+            invoice_id__in=invoice_ids[start : start + LOOKUP_CHUNK], pdf__isnull=True
+        ).values_list("pk", "invoice_id", "step"):
+            ids[(invoice_id, step)] = pk
+    events = [
+        {
+            "tenant_id": tenant.pk,
+            "actor_kind": actor.kind,
+            "actor_user_id": actor.user.pk if actor.user else None,
+            "actor_api_key_id": actor.api_key.pk if actor.api_key else None,
+            "actor_label": label,
+            "action": "reminder.record",
+            "object_type": "reminder",
+            "object_id": str(ids[(due.invoice.pk, due.step)]),
+            "object_repr": f"{due.kind_name('nb')} faktura {due.invoice.number}"[:200],
+            "changes": {
+                "invoice": [None, due.invoice.number],
+                "step": [None, due.step],
+                "kind": [None, due.kind],
+                "sent_on": [None, due.on.isoformat()],
+                "pay_by": [None, due.pay_by.isoformat()],
+                "outstanding": [None, str(due.outstanding)],
+                "fee": [None, str(due.fee)],
+            },
+        }
+        for due in planned
+        if (due.invoice.pk, due.step) in ids
+    ]
+    insert_rows(AuditEvent, events)
+    return ids
+
+
+def _remindable(invoice: Invoice, on: dt.date) -> bool:
+    """Still an open invoice, not on hold: a reminder recorded for it may go out."""
+    if invoice.kind != InvoiceKind.INVOICE or invoice.status not in PAYABLE or invoice.outstanding <= ZERO:
+        return False
+    return not InvoiceHold.objects.filter(
+        Q(released_on__isnull=True) | Q(released_on__gt=on), invoice=invoice, held_on__lte=on
+    ).exists()
+
+
+def _due_from(reminder: Reminder, policies: _Policies) -> DueReminder | None:
+    """The recorded reminder as the letter shows it (its step's rule and the interest on its date)."""
+    invoice = reminder.invoice
+    policy = policies.cache.for_invoice(invoice)
+    steps = policies.steps_of(policy)
+    if isinstance(steps, rules.StepsError) or not 1 <= reminder.step <= len(steps):
+        return None
+    accrual = interest_on(invoice, reminder.sent_on, policy)
+    return DueReminder(
+        invoice=invoice,
+        customer=reminder.customer,
+        contract=invoice.contract,
+        policy=policy,
+        step=reminder.step,
+        kind=reminder.kind,
+        rule=steps[reminder.step - 1],
+        on=reminder.sent_on,
+        due_on=reminder.sent_on,
+        pay_by=reminder.pay_by,
+        skipped_steps=(),
+        fee=reminder.fee,
+        fee_explanation_nb=reminder.fee_explanation_nb,
+        fee_explanation_en=reminder.fee_explanation_en,
+        outstanding=reminder.outstanding,
+        interest=reminder.interest,
+        accrual=accrual,
+        interest_claimed=policy.interest_invoicing != InterestInvoicing.NEVER,
+    )
+
+
+def _withdraw(reminder: Reminder, actor: Actor, why: str) -> None:
+    """A recorded reminder that was never sent and no longer should be (paid, credited, on hold, or stale)."""
+    audit.record(actor, "reminder.withdraw", reminder, before={"invoice": reminder.invoice.number}, extra={"why": why})
+    reminder.delete()
+
+
+def _send(reminder: Reminder, due: DueReminder, actor: Actor) -> Reminder:
+    """Render the recorded reminder's PDF and e-mail it (one transaction; a failure leaves it waiting)."""
     lang = _language(due.customer)
     pdf = render_reminder_pdf(due, lang)
     with transaction.atomic():
-        reminder = Reminder.objects.create(
-            invoice=due.invoice,
-            customer=due.customer,
-            step=due.step,
-            kind=due.kind,
-            sent_on=due.on,
-            pay_by=due.pay_by,
-            outstanding=due.outstanding,
-            interest=due.interest,
-            fee=due.fee,
-            fee_explanation_nb=due.fee_explanation_nb,
-            fee_explanation_en=due.fee_explanation_en,
-            pdf=pdf,
-            sha256=pdf_sha256(pdf),
-            created_by=actor.label[:200],
-        )
+        reminder = Reminder.objects.select_for_update().get(pk=reminder.pk)
+        if reminder.pdf is not None:  # a concurrent send got there first
+            return reminder
+        reminder.pdf = pdf
+        reminder.sha256 = pdf_sha256(pdf)
         name = f"{'purring' if lang == 'nb' else 'reminder'}-{due.invoice.number}-{due.step}.pdf"
-        message = notify.send(
+        reminder.message = notify.send(
             due.contract,
             "payment_reminder",
             f"reminder-{due.invoice.pk}-{due.step}",
@@ -483,37 +589,86 @@ def _send(due: DueReminder, actor: Actor) -> Reminder:
             attachments=[(name, pdf, "application/pdf")],
             r=reminder_context(due, lang),
         )
-        if message is not None:
-            reminder.message = message
-            reminder.save(update_fields=["message"])
+        reminder.save(update_fields=["pdf", "sha256", "message"])
         audit.record(actor, "reminder.send", reminder, after=audit.snapshot(reminder) | {"pdf": None})
     return reminder
 
 
-def dunning_run(*, on: dt.date, dry_run: bool = False, actor: Actor | None = None) -> DunningResult:
-    """Send every reminder due on ``on`` for the current tenant (``dry_run``: say what would be sent, write
-    nothing). Each reminder in its own savepoint; a failure is reported in ``problems`` and the rest go on."""
+@dataclass
+class SendResult:
+    sent: list[Reminder] = field(default_factory=list)
+    withdrawn: int = 0
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def reminders_send(*, on: dt.date, actor: Actor | None = None, only: list[int] | None = None) -> SendResult:
+    """Send the recorded reminders that wait (no PDF yet) — each rendered, e-mailed and saved in its own
+    transaction, so a failure leaves that one waiting for the next run and the others go out. One recorded
+    more than :data:`STALE_AFTER` ago, or whose invoice was paid, credited or put on hold since, is withdrawn
+    (never sent): the next run plans it afresh if it is still due. ``only``: these reminder ids."""
+    actor = actor or Actor.job(JOB)
+    result = SendResult()
+    if only is not None and not only:
+        return result
+    waiting = (
+        Reminder.objects.filter(pdf__isnull=True, sent_on__lte=on)
+        .select_related("invoice", "invoice__contract", "customer")
+        .defer("invoice__document", "customer__registry")
+        .order_by("sent_on", "invoice__due_date", "invoice__number", "step")
+    )
+    if only is not None:
+        waiting = waiting.filter(pk__in=only)
+    policies = _Policies()
+    for reminder in waiting:
+        invoice = reminder.invoice
+        if reminder.sent_on < on - STALE_AFTER or not _remindable(invoice, on):
+            _withdraw(reminder, actor, "stale" if reminder.sent_on < on - STALE_AFTER else "not remindable")
+            result.withdrawn += 1
+            continue
+        due = _due_from(reminder, policies)
+        if due is None:
+            _withdraw(reminder, actor, "the policy's steps changed")
+            result.withdrawn += 1
+            continue
+        try:
+            sent = _send(reminder, due, actor)
+        except Exception as error:  # one invoice's failure never stops the others
+            log.exception("reminder for invoice %s step %s failed", invoice.pk, reminder.step)
+            result.problems.append(
+                f"Invoice {invoice.number} step {reminder.step}: {error.__class__.__name__}: {error}"
+            )
+            continue
+        result.sent.append(sent)
+        if sent.message is None or not sent.message.recipients:
+            result.warnings.append(
+                f"Invoice {invoice.number} step {reminder.step}: {reminder.customer.name} has no e-mail address; the "
+                "reminder is recorded with its PDF, send it another way."
+            )
+    return result
+
+
+def dunning_run(*, on: dt.date, dry_run: bool = False, actor: Actor | None = None, send: bool = True) -> DunningResult:
+    """Record every reminder due on ``on`` for the current tenant, in bulk, then (``send``) render and e-mail
+    them with :func:`reminders_send` — the nightly job does both; ``send=False`` leaves the sending to a later
+    :func:`reminders_send` (the bench measures the two apart). ``dry_run``: say what would be sent, write
+    nothing."""
     actor = actor or Actor.job(JOB)
     result = DunningResult(on=on, dry_run=dry_run)
     result.planned = _build(on, _plan(on, result.skipped, result.problems))
     result.planned.sort(key=lambda r: (r.invoice.due_date, r.invoice.number or 0))
-    if dry_run:
+    if dry_run or not result.planned:
         return result
-    for due in result.planned:
-        try:
-            reminder = _send(due, actor)
-            result.sent.append(reminder)
-            if reminder.message is None or not reminder.message.recipients:
-                result.warnings.append(
-                    f"Invoice {due.invoice.number} step {due.step}: {due.customer.name} has no e-mail address; the "
-                    "reminder is recorded with its PDF, send it another way."
-                )
-        except IntegrityError:  # another run sent it between our read and our write
-            result.skipped["already_sent"] += 1
-        except Exception as error:  # one invoice's failure never stops the others
-            log.exception("reminder for invoice %s step %s failed", due.invoice.pk, due.step)
-            result.skipped["failed"] += 1
-            result.problems.append(f"Invoice {due.invoice.number} step {due.step}: {error.__class__.__name__}: {error}")
+    with transaction.atomic():
+        recorded = _record(result.planned, actor)
+    result.recorded = len(recorded)
+    if send:
+        sent = reminders_send(on=on, actor=actor, only=list(recorded.values()))
+        result.sent = sent.sent
+        result.problems += sent.problems
+        result.warnings += sent.warnings
+        result.skipped["failed"] += len(sent.problems)
+        result.skipped["withdrawn"] += sent.withdrawn
     return result
 
 

@@ -250,7 +250,25 @@ def test_one_failed_reminder_does_not_stop_the_others(customer, monkeypatch):
     assert [r.invoice for r in result.sent] == [good]
     assert result.skipped["failed"] == 1
     assert result.problems == [f"Invoice {bad.number} step 1: RuntimeError: font missing"]
-    assert reminders(bad) == []
+    (waiting,) = reminders(bad)  # recorded, not sent: it waits for the next run (the outbox's retry)
+    assert (waiting.pdf, waiting.message) == (None, None)
+    monkeypatch.setattr(dunning, "render_reminder_pdf", real)
+    retried = dunning.reminders_send(on=STEP_1)
+    assert [r.invoice for r in retried.sent] == [bad] and bytes(retried.sent[0].pdf).startswith(b"%PDF")
+
+
+def test_a_waiting_reminder_is_withdrawn_when_the_invoice_is_paid_or_it_is_stale(customer):
+    paid, late = make_invoice(customer), make_invoice(customer)
+    result = dunning.dunning_run(on=STEP_1, send=False)
+    assert result.recorded == 2 and result.sent == [] and "2 recorded, waiting to be sent" in result.summary()
+    services.payment_register(actor=ACTOR, invoice=paid, amount=paid.total, paid_on=STEP_1)
+    sent = dunning.reminders_send(on=STEP_1)
+    assert [r.invoice for r in sent.sent] == [late] and sent.withdrawn == 1
+    assert reminders(paid) == []  # never sent, so nothing to keep; the paid invoice gets none
+    stale = make_invoice(customer)
+    dunning.dunning_run(on=STEP_1, send=False)
+    assert dunning.reminders_send(on=STEP_1 + dt.timedelta(days=3)).withdrawn == 1  # planned afresh next run
+    assert reminders(stale) == []
 
 
 def test_hold_needs_a_reason_an_open_invoice_and_no_hold_already(customer):
