@@ -120,6 +120,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
     parser.add_argument("--profile", action="store_true", help="print the top functions (cProfile)")
     parser.add_argument("--skip", choices=("bank", "dunning"), default=None, help="leave one part out")
+    parser.add_argument("--send-sample", type=int, default=200, help="reminders sent to time the sending")
     args = parser.parse_args()
 
     import django
@@ -186,7 +187,7 @@ def main() -> None:
                     f"payments booked {Payment.objects.count():,}, incoming {IncomingPayment.objects.count():,}"
                 )
             if args.skip != "dunning":
-                from receivables.dunning import dunning_run
+                from receivables.dunning import dunning_run, reminders_send
 
                 started = time.perf_counter()
                 make_invoices(customers, args.invoices, 10_000_000, lambda i: ON - dt.timedelta(days=1 + i % 90))
@@ -202,17 +203,28 @@ def main() -> None:
                         profiler.enable()
                     started = time.perf_counter()
                     with connection.execute_wrapper(counter):
-                        dunning_run(on=day)
+                        result = dunning_run(on=day, send=False)
                     seconds = time.perf_counter() - started
                     if profiler:
                         profiler.disable()
-                    sent = Reminder.objects.count() - before
+                    recorded = Reminder.objects.count() - before
                     print(
-                        f"dunning {label} on {day}: {args.invoices:,} open invoices looked at, {sent:,} reminders "
-                        f"in {seconds:.1f} s; {counter.queries / args.invoices:.3f} queries per invoice; "
-                        f"peak RSS {rss():,.0f} MiB"
+                        f"dunning {label} on {day}: {args.invoices:,} open invoices looked at, {recorded:,} reminders "
+                        f"decided and recorded in {seconds:.1f} s; {counter.queries / args.invoices:.3f} queries per "
+                        f"invoice; peak RSS {rss():,.0f} MiB"
                     )
                     print(f"target: {'OK ' if seconds < 30 else 'MISS'} under 30 s (here {seconds:.1f} s)")
+                    assert recorded == result.recorded
+                sample = list(
+                    Reminder.objects.filter(pdf__isnull=True).values_list("pk", flat=True)[: args.send_sample]
+                )
+                started = time.perf_counter()
+                sent = reminders_send(on=day, only=sample)
+                seconds = time.perf_counter() - started
+                print(
+                    f"sending (PDF rendered and e-mailed, one transaction each): {len(sent.sent):,} reminders in "
+                    f"{seconds:.1f} s = {1000 * seconds / max(len(sent.sent), 1):.0f} ms each"
+                )
         if profiler:
             pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(35)
     finally:

@@ -468,27 +468,28 @@ def _record(planned: list[DueReminder], actor: Actor) -> dict[tuple[int, int], i
     are left as they are."""
     tenant = require_tenant()
     label = actor.label[:200]
-    for start in range(0, len(planned), BATCH):
-        Reminder.objects.bulk_create(
-            [
-                Reminder(
-                    invoice=due.invoice,
-                    customer=due.customer,
-                    step=due.step,
-                    kind=due.kind,
-                    sent_on=due.on,
-                    pay_by=due.pay_by,
-                    outstanding=due.outstanding,
-                    interest=due.interest,
-                    fee=due.fee,
-                    fee_explanation_nb=due.fee_explanation_nb,
-                    fee_explanation_en=due.fee_explanation_en,
-                    created_by=label,
-                )
-                for due in planned[start : start + BATCH]
-            ],
-            ignore_conflicts=True,
-        )
+    insert_rows(
+        Reminder,
+        [
+            {
+                "tenant_id": tenant.pk,
+                "invoice_id": due.invoice.pk,
+                "customer_id": due.customer.pk,
+                "step": due.step,
+                "kind": due.kind,
+                "sent_on": due.on,
+                "pay_by": due.pay_by,
+                "outstanding": due.outstanding,
+                "interest": due.interest,
+                "fee": due.fee,
+                "fee_explanation_nb": due.fee_explanation_nb,
+                "fee_explanation_en": due.fee_explanation_en,
+                "created_by": label,
+            }
+            for due in planned
+        ],
+        skip_conflicts=True,
+    )
     ids: dict[tuple[int, int], int] = {}
     invoice_ids = [due.invoice.pk for due in planned]
     for start in range(0, len(invoice_ids), LOOKUP_CHUNK):

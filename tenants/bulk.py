@@ -21,13 +21,16 @@ def plain(value):
     return str(value)  # Decimal
 
 
-def insert_rows(model, rows: list[dict], *, returning: bool = False, complete: bool = False) -> list[int]:
+def insert_rows(
+    model, rows: list[dict], *, returning: bool = False, complete: bool = False, skip_conflicts: bool = False
+) -> list[int]:
     """Insert ``rows`` (attname → value; a missing column gets the field's default) in one statement per
     batch, the rows sent as one JSON parameter (``jsonb_to_recordset``): psycopg's client-side binding
     would otherwise parse and quote every value of every row. With ``returning``, ids are taken from the
     table's sequence first (one query) and inserted explicitly, so they are known in row order.
     ``complete``: every row already holds every column but the id, as JSON-ready values (see :func:`plain`),
-    so they are sent as they are."""
+    so they are sent as they are. ``skip_conflicts``: a row that would break a unique constraint is left out
+    (``ON CONFLICT DO NOTHING``), as a concurrent job's row wins."""
     if not rows:
         return []
     now = timezone.now()
@@ -57,6 +60,7 @@ def insert_rows(model, rows: list[dict], *, returning: bool = False, complete: b
         sql = (  # only our own table and column names are formatted in; the rows go as one parameter
             f"INSERT INTO {quote(table)} ({columns}) "  # noqa: S608
             f"SELECT {columns} FROM jsonb_to_recordset(%s::jsonb) AS x({types})"
+            + (" ON CONFLICT DO NOTHING" if skip_conflicts else "")
         )
         for start in range(0, len(rows), BATCH):
             if complete:
