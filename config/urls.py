@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/", include("contracts.api_urls")),  # before tenants: its catch-all answers unknown paths
     path("api/v1/", include("billing.api_urls")),  # before tenants, like contracts
     path("api/v1/", include("indexation.api_urls")),  # before tenants, like contracts
+    path("api/v1/", include("receivables.api_urls")),  # before tenants, like contracts
     path("api/v1/", include("tenants.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
