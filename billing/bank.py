@@ -31,6 +31,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import DecimalField, ExpressionWrapper, F, Func, Q, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower, Trim
 from django.utils.translation import gettext as _
 
@@ -140,6 +141,12 @@ def _name_key():
     return Trim(Func(Lower(F("customer__name")), Value(r"\s+"), Value(" "), Value("g"), function="regexp_replace"))
 
 
+def _any_of(values) -> RawSQL:
+    """``field__in=_any_of(values)``: the values as one array parameter (``unnest``), not one placeholder each
+    — a bank file's 100 000 references or KIDs in one short statement."""
+    return RawSQL("SELECT unnest(%s::text[])", [sorted(set(values))])
+
+
 class _Matcher:
     """Every invoice a file's payments can be booked on, read and locked once (a fixed number of queries
     whatever the file's size), kept in memory as the payments are booked one after the other, so a second
@@ -151,7 +158,7 @@ class _Matcher:
         if kids:
             for invoice in (
                 Invoice.objects.select_for_update(of=("self",))
-                .filter(kind=InvoiceKind.INVOICE, kid__in=kids)
+                .filter(kind=InvoiceKind.INVOICE, kid__in=_any_of(kids))
                 .exclude(status=InvoiceStatus.DRAFT)
                 .only(*BOOKING_FIELDS)
                 .order_by("-issue_date", "-number", "-id")  # the newest invoice with a KID, as Invoice's ordering
@@ -289,11 +296,6 @@ def _audit_row(tenant_id: int, actor: Actor, action: str, object_type: str, obje
     }
 
 
-def _after(row: dict) -> dict:
-    """An audit row's changes for a new row: every field as stored (JSON-ready)."""
-    return {key: [None, plain(value)] for key, value in row.items() if key != "tenant_id"}
-
-
 def _lift_defaults(*, actor: Actor, touched: dict[int, Invoice], paid_on: dict[int, dt.date]) -> None:
     """A payment that clears a contract's arrears lifts its suspension or pause at once (receivables.default)."""
     contract_ids = {invoice.contract_id for invoice in touched.values() if invoice.contract_id}
@@ -349,7 +351,7 @@ def bank_file_import(*, actor: Actor, data: bytes, file_name: str, on: dt.date) 
         total_amount=parsed.total,
     )
     known = set(
-        IncomingPayment.objects.filter(reference__in=[p.reference[:140] for p in parsed.payments]).values_list(
+        IncomingPayment.objects.filter(reference__in=_any_of(p.reference[:140] for p in parsed.payments)).values_list(
             "reference", flat=True
         )
     )
@@ -364,7 +366,7 @@ def bank_file_import(*, actor: Actor, data: bytes, file_name: str, on: dt.date) 
     matcher = _Matcher(fresh)
     incoming_rows: list[dict] = []
     payment_rows: list[dict] = []  # parallel to the matched incoming rows (``payment_index``)
-    invoice_after: list[tuple[Decimal, str]] = []  # the invoice's paid amount and status after each payment
+    invoice_after: list[tuple[Invoice, Decimal, str]] = []  # the invoice, its paid amount and status after each
     touched: dict[int, Invoice] = {}
     paid_on: dict[int, dt.date] = {}
     for payment in fresh:
@@ -422,7 +424,7 @@ def bank_file_import(*, actor: Actor, data: bytes, file_name: str, on: dt.date) 
                     "recorded_by": actor.label[:200],
                 }
             )
-            invoice_after.append((invoice.paid_amount, invoice.status))
+            invoice_after.append((invoice, invoice.paid_amount, invoice.status))
             bank_import.matched += 1
         incoming_rows.append(row)
 
@@ -444,19 +446,39 @@ def bank_file_import(*, actor: Actor, data: bytes, file_name: str, on: dt.date) 
                     )
                 ],
             )
-    # One audit row per payment booked (with the invoice's paid amount and status after it) and one per
-    # incoming payment: the bank import's whole trail, written in bulk.
+    # One audit row per payment booked (as for a payment registered by hand, with the bank's reference and
+    # the invoice's paid amount and status after it) and one per payment left for staff; the import's own row
+    # below. The incoming payments themselves keep every detail of the file.
     events = []
-    for payment_id, row, (paid_after, status_after) in zip(payment_ids, payment_rows, invoice_after, strict=True):
-        changes = _after(row)
-        changes["invoice_paid_amount"] = [None, plain(paid_after)]
-        changes["invoice_status"] = [None, status_after]
+    file_label = f"{bank_import.file_name} ({bank_import.pk})"
+    for payment_id, row, (invoice, paid_after, status_after) in zip(
+        payment_ids, payment_rows, invoice_after, strict=True
+    ):
+        changes = {
+            "invoice": [None, invoice.number],
+            "amount": [None, plain(row["amount"])],
+            "paid_on": [None, row["paid_on"].isoformat()],
+            "reference": [None, row["reference"]],
+            "bank_file": [None, file_label],
+            "invoice_paid_amount": [None, plain(paid_after)],
+            "invoice_status": [None, status_after],
+        }
         label = f"Betaling {row['amount']} ({row['paid_on'].isoformat()})"
         events.append(_audit_row(tenant.pk, actor, "payment.register", "payment", payment_id, label, changes))
     for incoming_id, row in zip(incoming_ids, incoming_rows, strict=True):
+        if row["status"] != IncomingPaymentStatus.UNMATCHED:
+            continue
         label = f"Innbetaling {row['amount']} {row['currency']} ({row['reference']})"
-        action = f"incoming_payment.{row['status']}"
-        events.append(_audit_row(tenant.pk, actor, action, "incomingpayment", incoming_id, label, _after(row)))
+        changes = {
+            "amount": [None, plain(row["amount"])],
+            "kid": [None, row["kid"]],
+            "reference": [None, row["reference"]],
+            "bank_file": [None, file_label],
+            "reason": [None, row["reason"]],
+        }
+        events.append(
+            _audit_row(tenant.pk, actor, "incoming_payment.unmatched", "incomingpayment", incoming_id, label, changes)
+        )
     insert_rows(AuditEvent, events)
     bank_import.save(update_fields=["matched", "unmatched", "already_known"])
     audit.record(actor, "bank_import.create", bank_import, after=audit.snapshot(bank_import))

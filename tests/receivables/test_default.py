@@ -211,7 +211,7 @@ def test_material_breach_is_flagged_once_at_31_days_past_due_not_30(piscator):
     assert case_of(contract).material_breach_on == d(2026, 4, 2)
     (flag,) = messages(contract, "material_breach")
     assert contract.customer.invoice_email in flag.recipients
-    assert "beyond 30 days" in flag.subject and "02.04.2026" in flag.body
+    assert "utover 30 dager" in flag.subject and "02.04.2026" in flag.body  # a Norwegian customer: Bokmål
     assert default.default_run(on=d(2026, 4, 3)).material_breaches == []
     assert len(messages(contract, "material_breach")) == 1
 
