@@ -404,3 +404,20 @@ def test_ocr_avtalegiro_agreement_files_are_not_payment_files():
     ]
     with pytest.raises(BankFileError, match="^line 2: unknown record type 'NY212420'$"):
         parse_ocr_giro(_ocr(lines))
+
+
+def test_the_fast_reader_reads_what_the_careful_one_reads():
+    """Every sample camt.054 file the careful reader accepts, the fast one reads to the same payments and
+    lines; a file it does not take as it is goes to the careful reader (same result or same refusal)."""
+    from billing import bankfiles
+
+    for path in sorted(DATA.glob("camt054*.xml")):
+        data = path.read_bytes()
+        try:
+            careful = bankfiles._camt054_careful(data)
+        except bankfiles.BankFileError:
+            assert bankfiles._camt054_fast(data) is None, path.name
+            continue
+        fast = bankfiles._camt054_fast(data)
+        assert fast is None or fast == careful, path.name
+    assert bankfiles._camt054_fast((DATA / "camt054_v08.xml").read_bytes()) is not None  # the usual case is fast
