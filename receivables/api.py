@@ -23,6 +23,7 @@ from django import forms
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -33,6 +34,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions, generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter
 from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
@@ -60,6 +62,7 @@ ON_HELP = "The day to count on (default: today in Norway), YYYY-MM-DD."
 MAX_UPLOAD_OVERHEAD = 1024 * 1024  # room for the multipart envelope around a file of MAX_BANK_FILE
 LEDGER_LIMIT = 1000
 ZERO = selectors.ZERO
+FILTER_BACKENDS = [DjangoFilterBackend, OrderingFilter]  # lists without a search
 
 
 def _checked(serializer_class, data, context=None) -> dict:
@@ -440,7 +443,7 @@ REMINDER_ID = _ids("id")
 class ReminderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):
     model = Reminder
     serializer_class = s.ReminderSerializer
-    filter_backends = LIST_BACKENDS
+    filter_backends = FILTER_BACKENDS
     filterset_class = ReminderFilter
     ordering_fields = ("sent_on", "pay_by", "id")
     ordering = ("-sent_on", "-id")
@@ -522,7 +525,7 @@ HOLD_ID = _ids("id")
 class InvoiceHoldViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):
     model = InvoiceHold
     serializer_class = s.InvoiceHoldSerializer
-    filter_backends = LIST_BACKENDS
+    filter_backends = FILTER_BACKENDS
     filterset_class = HoldFilter
     ordering_fields = ("held_on", "released_on", "id")
     ordering = ("-held_on", "-id")
@@ -583,7 +586,7 @@ class InterestChargeFilter(django_filters.rest_framework.FilterSet):
 class InterestChargeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):
     model = InterestCharge
     serializer_class = s.InterestChargeSerializer
-    filter_backends = LIST_BACKENDS
+    filter_backends = FILTER_BACKENDS
     filterset_class = InterestChargeFilter
     ordering_fields = ("through", "id")
     ordering = ("-through", "-id")
@@ -644,9 +647,9 @@ BANK_FILE_400 = OpenApiExample(
         "error": {
             "status": 400,
             "code": "invalid",
-            "message": "The request has errors; see fields. file: ocr.txt is not a valid bank file: line 3: "
-            "the amount '00000001x000' is not a number",
-            "fields": {"file": ["ocr.txt is not a valid bank file: line 3: the amount '00000001x000' is not a number"]},
+            "message": "The request has errors; see fields. file: ocr.txt is not a valid bank file: line 5: "
+            "unknown record type 'NY091535'",
+            "fields": {"file": ["ocr.txt is not a valid bank file: line 5: unknown record type 'NY091535'"]},
         }
     },
 )
@@ -971,7 +974,7 @@ CASE_ID = _ids("id")
 class DefaultCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):
     model = DefaultCase
     serializer_class = s.DefaultCaseSerializer
-    filter_backends = LIST_BACKENDS
+    filter_backends = FILTER_BACKENDS
     filterset_class = DefaultCaseFilter
     ordering_fields = ("opened_on", "stop_on", "id")
     ordering = ("-opened_on", "-id")
@@ -1058,12 +1061,11 @@ STEP_400 = OpenApiExample(
         "error": {
             "status": 400,
             "code": "invalid",
-            "message": "The request has errors; see fields. dunning_steps[1].days_to_pay: a written reminder "
-            "with 14 days to pay must give at least 14 days to pay (inkassoloven § 9); set 14 or more.",
+            "message": "The request has errors; see fields. dunning_steps[1].days_to_pay: a debt collection "
+            "warning must give at least 14 days to pay (inkassoloven § 9); set 14 or more.",
             "fields": {
                 "dunning_steps[1].days_to_pay": [
-                    "a written reminder with 14 days to pay must give at least 14 days to pay (inkassoloven § 9); "
-                    "set 14 or more."
+                    "a debt collection warning must give at least 14 days to pay (inkassoloven § 9); set 14 or more."
                 ]
             },
         }

@@ -811,3 +811,58 @@ def test_without_a_key_it_is_a_401(book):
     for path in ("/collections/overview", "/reminders", f"/customers/{book['tasta'].pk}/ledger"):
         assert client_for(None).get(f"{API}{path}").status_code == 401
     assert client_for(None).post(f"{API}/bank-imports", b"x", content_type="text/plain").status_code == 401
+
+
+# ---------------------------------------------------------------- odd input and the schema
+
+
+def test_nul_and_control_characters_are_a_400(book):
+    before = counts(book["tenant"])
+    assert "reason" in fields_of(post(book, "/invoice-holds", {"invoice": book["late"].pk, "reason": "a\x00b"}))
+    assert "name" in fields_of(book["api"].post(f"{API}/collection-policies", {"name": "a\x00b"}, format="json"))
+    assert "on" in fields_of(get(book, "/collections/overview", on="2025-09-15\x00"))
+    assert "file_name" in fields_of(
+        book["api"].post(f"{API}/bank-imports?file_name=a%00.txt", b"NY", content_type="text/plain")
+    )
+    assert counts(book["tenant"]) == before
+
+
+@pytest.mark.parametrize("body", [[1, 2], "text", 5, None])
+def test_a_body_that_is_not_an_object_is_a_400(book, body):
+    with tenant_context(book["tenant"]):
+        case = DefaultCase.objects.first()
+    for path in ("/invoice-holds", f"/default-cases/{case.pk}/close", "/collection-policies"):
+        response = book["api"].post(f"{API}{path}", body, format="json")
+        assert response.status_code == 400, path
+        assert error_of(response)["fields"]
+
+
+def test_the_schema_documents_the_collections_endpoints(book):
+    import yaml
+    from rest_framework.test import APIClient
+
+    document = yaml.safe_load(APIClient().get("/api/schema/").content)
+    paths = document["paths"]
+    upload = paths["/api/v1/bank-imports/"]["post"]
+    assert set(upload["requestBody"]["content"]) == {
+        "multipart/form-data",
+        "application/xml",
+        "text/xml",
+        "text/plain",
+        "application/octet-stream",
+    }
+    assert {"200", "201", "400", "403", "413"} <= set(upload["responses"])
+    assert set(paths["/api/v1/reminders/{id}/pdf/"]["get"]["responses"]["200"]["content"]) == {"application/pdf"}
+    overdue = {p["name"] for p in paths["/api/v1/collections/overdue/"]["get"]["parameters"]}
+    assert overdue >= {"bucket", "customer", "on", "page", "page_size"}
+    reminders = {p["name"] for p in paths["/api/v1/reminders/"]["get"]["parameters"]}
+    assert reminders >= {"invoice", "customer", "kind", "sent_from", "sent_to"}
+    assert {p["name"] for p in paths["/api/v1/incoming-payments/"]["get"]["parameters"]} >= {"status", "bank_import"}
+    schemas = document["components"]["schemas"]
+    assert schemas["AgeBucketEnum"]["enum"] == ["0_30", "31_60", "61_90", "90_plus"]
+    assert schemas["DefaultCaseStatusEnum"]["enum"] == ["notice", "awaiting", "suspended", "paused", "closed"]
+    assert schemas["ReminderKindEnum"]["enum"] == ["reminder", "warning", "final"]
+    assert schemas["LedgerEntry"]["properties"]["text"] == {
+        "allOf": [{"$ref": "#/components/schemas/Texts"}],
+        "description": "The entry in words, in nb and en.",
+    } or "$ref" in str(schemas["LedgerEntry"]["properties"]["text"])
