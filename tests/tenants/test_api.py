@@ -627,7 +627,7 @@ def test_api_keys_are_read_only_over_the_api(api, key):
 
 
 def test_unknown_api_path_is_404_in_the_error_format(api):
-    response = api.get(f"{API}/reminders/")  # not an endpoint (invoices/ is one since issue 5)
+    response = api.get(f"{API}/dunning-letters/")  # not an endpoint (reminders/ is one since issue 11)
     assert response.status_code == 404
     assert error_of(response) == {"status": 404, "code": "not_found", "message": "No such API endpoint.", "fields": {}}
 

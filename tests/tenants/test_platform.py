@@ -80,4 +80,5 @@ def test_every_periodic_job_is_a_registered_task():
         "billing.tasks.invoices_mark_overdue",
         "pricing.tasks.index_fetch_task",
         "indexation.tasks.indexation_run",
+        "receivables.tasks.collections_run",
     }
