@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 import re
 from decimal import Decimal
@@ -326,6 +327,11 @@ def bank_file_import(*, actor: Actor, data: bytes, file_name: str, on: dt.date) 
     Written in bulk: the invoices the file pays are read and locked once, the payments booked in memory one
     after the other (in file order), then the payments, incoming payments, invoice updates and audit rows go
     in with one statement per batch — a file of 100 000 payments takes a fixed number of queries per batch."""
+    tenant = require_tenant()
+    _lock_tenant_imports(tenant.pk)
+    earlier = BankImport.objects.filter(sha256=hashlib.sha256(data).hexdigest()).first()
+    if earlier is not None:  # known before it is read again (a file imported was a valid file)
+        return ImportResult(bank_import=earlier, already_imported=True)
     try:
         parsed = parse_bank_file(data)
     except BankFileError as error:
@@ -335,11 +341,6 @@ def bank_file_import(*, actor: Actor, data: bytes, file_name: str, on: dt.date) 
                 % {"f": file_name, "w": error.where, "r": error.reason}
             }
         ) from error
-    tenant = require_tenant()
-    _lock_tenant_imports(tenant.pk)
-    earlier = BankImport.objects.filter(sha256=parsed.sha256).first()
-    if earlier is not None:
-        return ImportResult(bank_import=earlier, already_imported=True)
     bank_import = BankImport.objects.create(
         file_name=(file_name or "")[:255],
         format=parsed.format,
