@@ -1174,3 +1174,42 @@ class CollectionPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         data = self._input(request, partial=True)
         policy = services.collection_policy_update(actor=self.actor, policy=policy, **data)
         return self.respond(policy)
+
+    @extend_schema(
+        summary="Give contracts these rules (read-write key)",
+        description=(
+            "The per-contract switch: the contracts named get this policy instead of their plan's or the "
+            "tenant's. `contracts` is a list of contract ids; an id that is not this tenant's is a 400."
+        ),
+        parameters=POLICY_ID,
+        request=s.ContractsInputSerializer,
+        responses={200: s.CollectionPolicySerializer, 400: BAD_REQUEST},
+        examples=[OpenApiExample("Two contracts", value={"contracts": [12, 14]}, request_only=True)],
+    )
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        from receivables import services
+
+        policy = self.get_object()
+        data = _checked(s.ContractsInputSerializer, request.data)
+        for contract in data["contracts"]:
+            services.contract_collection_policy_set(actor=self.actor, contract=contract, policy=policy)
+        return self.respond(policy)
+
+    @extend_schema(
+        summary="Take contracts back to their plan's rules (read-write key)",
+        description=(
+            "The contracts named lose their own policy (whichever it is) and follow their plan's, else the "
+            "tenant's default, again."
+        ),
+        request=s.ContractsInputSerializer,
+        responses={204: None, 400: BAD_REQUEST},
+    )
+    @action(detail=False, methods=["post"])
+    def unassign(self, request):
+        from receivables import services
+
+        data = _checked(s.ContractsInputSerializer, request.data)
+        for contract in data["contracts"]:
+            services.contract_collection_policy_set(actor=self.actor, contract=contract, policy=None)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -104,6 +104,32 @@ class TenantInvoiceField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class TenantContractField(serializers.PrimaryKeyRelatedField):
+    """A contract id of *this* tenant; another tenant's 'does not exist', like an unknown one."""
+
+    default_error_messages = {
+        "does_not_exist": gettext_lazy("Contract {pk_value} does not exist."),
+        "incorrect_type": gettext_lazy("Give the contract's id as a number, not {data_type}."),
+    }
+
+    def get_queryset(self):
+        from contracts.models import Contract
+
+        return Contract.objects.all()
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+class ContractsInputSerializer(StrictInputMixin, serializers.Serializer):
+    contracts = serializers.ListField(
+        child=TenantContractField(), min_length=1, max_length=500, help_text="Contract ids (1–500)."
+    )
+
+
 # ================================================================ overview, overdue, at risk, ledger
 
 

@@ -117,3 +117,22 @@ def collection_policy_update(*, actor: Actor, policy: CollectionPolicy, **fields
     _save(policy)
     audit.record(actor, "collection_policy.update", policy, before=before, after=audit.snapshot(policy))
     return policy
+
+
+@transaction.atomic
+def contract_collection_policy_set(*, actor: Actor, contract, policy: CollectionPolicy | None):
+    """Give one contract its own collection rules (``None``: back to its plan's, else the tenant's)."""
+    from contracts.models import Contract
+
+    contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    before = {"collection_policy": contract.collection_policy_id}
+    contract.collection_policy = policy
+    contract.save(update_fields=["collection_policy", "updated_at"])
+    audit.record(
+        actor,
+        "contract.collection_policy",
+        contract,
+        before=before,
+        after={"collection_policy": policy.pk if policy else None},
+    )
+    return contract

@@ -712,6 +712,40 @@ def test_collection_policies_list_create_update(book):
     assert get(book, f"/collection-policies/{policy['id']}").json()["name"] == "Ny"
 
 
+def test_a_contract_gets_its_own_rules_and_goes_back_to_its_plans(book, tenant_b):
+    from receivables.policies import policy_for
+
+    contract = book["bomlo_contract"]
+    own = post(book, "/collection-policies", {"name": "Bømlo: avtalt nedbetaling", "interest": "none"}).json()
+    assert (
+        post(book, f"/collection-policies/{own['id']}/assign", {"contracts": [contract.pk]}, client="ro").status_code
+        == 403
+    )
+    response = post(book, f"/collection-policies/{own['id']}/assign", {"contracts": [contract.pk]})
+    assert response.status_code == 200, response.json()
+    with tenant_context(book["tenant"]):
+        contract.refresh_from_db()
+        assert contract.collection_policy_id == own["id"] and policy_for(contract).interest == "none"
+        assert AuditEvent.objects.filter(action="contract.collection_policy", object_id=str(contract.pk)).count() == 1
+    assert post(book, "/collection-policies/unassign", {"contracts": [contract.pk]}).status_code == 204
+    with tenant_context(book["tenant"]):
+        contract.refresh_from_db()
+        assert contract.collection_policy_id is None and policy_for(contract).plan_id == contract.plan_id
+    # another tenant's contract, a bad id, an empty list: a 400 naming the field, nothing changed
+    with tenant_context(tenant_b):
+        from tests.factories import CustomerFactory
+        from tests.receivables.test_pages import contract_for, plan_for
+
+        foreign = contract_for(plan_for("piscator"), CustomerFactory(name="Fremmed AS"))
+    before = counts(book["tenant"])
+    for body in ({"contracts": [foreign.pk]}, {"contracts": ["x"]}, {"contracts": []}, {}):
+        assert set(fields_of(post(book, f"/collection-policies/{own['id']}/assign", body))) <= {
+            "contracts",
+            "contracts[0]",
+        }
+    assert counts(book["tenant"]) == before
+
+
 @pytest.mark.parametrize(
     ("body", "field", "text"),
     [

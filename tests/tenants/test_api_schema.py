@@ -131,6 +131,8 @@ def test_schema_has_the_api_paths_and_methods(db):
         "/api/v1/default-cases/{id}/close/": {"post"},
         "/api/v1/collection-policies/": {"get", "post"},
         "/api/v1/collection-policies/{id}/": {"get", "put", "patch"},
+        "/api/v1/collection-policies/{id}/assign/": {"post"},
+        "/api/v1/collection-policies/unassign/": {"post"},
     }
     assert {path: set(ops) - {"parameters"} for path, ops in paths.items()} == expected
 
