@@ -130,6 +130,19 @@ def detail_context(contract: Contract) -> dict:
         "document": documents.latest_document(contract),
         "controller": controller,
         "dpa": controller.dpas.first() if controller else None,
+        **_collection_context(contract),
+    }
+
+
+def _collection_context(contract: Contract) -> dict:
+    """The collection rules that apply to the contract (its own, its plan's or the tenant's) and the choices."""
+    from receivables.policies import PolicyCache
+
+    cache = PolicyCache()
+    return {
+        "collection_policy": cache.for_contract(contract),
+        "collection_policy_own": contract.collection_policy_id is not None,
+        "collection_policies": sorted(cache.by_id.values(), key=lambda p: (p.name, p.pk)),
     }
 
 

@@ -20,4 +20,5 @@ urlpatterns = [
     path("defaults/", views.default_cases, name="defaults"),
     path("defaults/<int:pk>/suspend/", views.default_suspend, name="suspend"),
     path("defaults/<int:pk>/close/", views.default_close, name="close"),
+    path("contracts/<int:contract_pk>/rules/", views.contract_policy, name="contract_policy"),
 ]

@@ -601,3 +601,24 @@ def default_close(request, tenant_slug, pk):
             return redirect(_url(request, "defaults"))
     context = _cases_context(request, {case.pk: form}, failed=case.pk)
     return render(request, "backoffice/receivables/defaults.html", context, status=400)
+
+
+@staff_required("collections.policy")
+@require_POST
+def contract_policy(request, tenant_slug, contract_pk):
+    """The per-contract switch: this contract's own collection rules, or back to its plan's."""
+    from contracts.models import Contract
+    from receivables.models import CollectionPolicy
+    from receivables.services import contract_collection_policy_set
+
+    contract = get_object_or_404(Contract, pk=contract_pk)
+    raw = (request.POST.get("policy") or "").strip()
+    policy = None
+    if raw:
+        policy = CollectionPolicy.objects.filter(pk=int(raw) if raw.isdigit() else 0).first()
+        if policy is None:
+            messages.error(request, _("Choose one of the collection rules in the list."))
+            return redirect("contracts_bo:detail", tenant_slug, contract.pk)
+    contract_collection_policy_set(actor=_actor(request), contract=contract, policy=policy)
+    messages.success(request, _("The contract's collection rules are saved."))
+    return redirect("contracts_bo:detail", tenant_slug, contract.pk)

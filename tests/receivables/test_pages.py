@@ -464,3 +464,38 @@ def test_staff_of_another_tenant_get_404(client, book, tenant_b):
             assert client.post(f"{other}{url}", data).status_code == 404, url
         # And tenant A's URLs answer 404 to tenant B's staff.
         assert client.get(f"{BO}/").status_code == 404
+
+
+# ---------------------------------------------------------------- the per-contract switch
+
+
+def test_the_contract_page_shows_its_collection_rules_and_finance_switches_them(client, book, tenant_b):
+    contract = book["bomlo_contract"]
+    page = f"/backoffice/alpha/contracts/{contract.pk}/"
+    switch = f"{BO}/contracts/{contract.pk}/rules/"
+    with tenant_context(book["tenant"]):
+        own = CollectionPolicy.objects.create(name="Avtalt nedbetalingsplan", interest="none")
+    login(client, book["tenant"], Role.SALES, "sales@alpha.no")
+    html = client.get(page).content.decode()
+    rules = html.split('id="h-collection"')[1].split("</section>")[0]
+    assert "Purringer, renter og manglende betaling" in rules and "planens" in rules  # the plan's rules apply
+    assert client.post(switch, {"policy": own.pk}).status_code == 403  # sales may not set the rules
+    login(client, book["tenant"], Role.FINANCE)
+    response = client.post(switch, {"policy": own.pk})
+    assert response.status_code == 302
+    with tenant_context(book["tenant"]):
+        contract.refresh_from_db()
+        assert contract.collection_policy_id == own.pk
+    html = client.get(page).content.decode()
+    rules = html.split('id="h-collection"')[1].split("</section>")[0]
+    assert "Avtalt nedbetalingsplan" in rules and "selected" in rules
+    assert client.post(switch, {"policy": "999999"}).status_code == 302  # unknown: refused with a message
+    with tenant_context(book["tenant"]):
+        contract.refresh_from_db()
+        assert contract.collection_policy_id == own.pk
+    client.post(switch, {"policy": ""})  # back to the plan's
+    with tenant_context(book["tenant"]):
+        contract.refresh_from_db()
+        assert contract.collection_policy_id is None
+    login(client, tenant_b, Role.FINANCE, "finance@beta.no")
+    assert client.post(f"/backoffice/beta/collections/contracts/{contract.pk}/rules/", {"policy": ""}).status_code == 404
