@@ -498,4 +498,6 @@ def test_the_contract_page_shows_its_collection_rules_and_finance_switches_them(
         contract.refresh_from_db()
         assert contract.collection_policy_id is None
     login(client, tenant_b, Role.FINANCE, "finance@beta.no")
-    assert client.post(f"/backoffice/beta/collections/contracts/{contract.pk}/rules/", {"policy": ""}).status_code == 404
+    assert (
+        client.post(f"/backoffice/beta/collections/contracts/{contract.pk}/rules/", {"policy": ""}).status_code == 404
+    )
