@@ -71,12 +71,15 @@ def payments(request, tenant_slug):
     lang = _lang()
     invoices = []
     interest_rows = []
+    waiting_from = None  # the first day with no statutory rate in the table yet, if a late invoice runs past it
     for invoice in open_rows:
         late = invoice.due_date is not None and invoice.due_date < today
         invoices.append({"invoice": invoice, "late": late, "days": selectors.days_past_due(invoice, today)})
         if not late:
             continue
         accrual = interest_on(invoice, today, policies.for_invoice(invoice), payments=paid[invoice.pk])
+        if accrual is not None and accrual.waiting_from:
+            waiting_from = min(filter(None, (waiting_from, accrual.waiting_from)))
         if accrual is None or accrual.amount <= ZERO:
             continue
         interest_rows.append(
@@ -104,6 +107,7 @@ def payments(request, tenant_slug):
         "interest_rows": interest_rows,
         "interest_total": sum((r["amount"] - r["charged"] for r in interest_rows), ZERO),
         "charges": charges,
+        "interest_waiting_from": waiting_from,
         "reminders": reminders,
         "stops": _stops(customer, today, owed),
     }

@@ -97,3 +97,20 @@ def test_a_customer_cannot_download_another_customers_reminder(client, book, ten
 def test_the_page_needs_a_portal_login(client, book):
     response = client.get(f"{PORTAL}/")
     assert response.status_code == 302 and "/portal/alpha/login/" in response["Location"]
+
+
+def test_interest_past_the_last_known_rate_is_said_to_wait_not_shown_as_none(client, tenant_a):
+    """The statutory rate table ends with 2026's first half-year: a claim running past it is not guessed."""
+    import datetime as dt
+
+    from tests.factories import CustomerFactory
+    from tests.receivables.test_pages import invoice_for
+
+    with tenant_context(tenant_a):
+        customer = CustomerFactory(name="Sen Betaler AS")
+        invoice_for(customer, dt.date(2026, 7, 15), "4000.00")
+    portal_login(client, tenant_a, customer, "sen@betaler.no")
+    with at(dt.date(2026, 8, 20)):
+        html = client.get(f"{PORTAL}/").content.decode()
+    assert "Forsinkelsesrente fra 01.07.2026 er ikke beregnet ennå" in html
+    assert "Ingen forsinkelsesrente." not in html
