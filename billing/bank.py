@@ -304,10 +304,9 @@ def _lift_defaults(*, actor: Actor, touched: dict[int, Invoice], paid_on: dict[i
         return
     from receivables.models import DefaultCase, DefaultStatus
 
-    open_cases = set(
-        DefaultCase.objects.filter(contract_id__in=contract_ids)
-        .exclude(status=DefaultStatus.CLOSED)
-        .values_list("contract_id", flat=True)
+    # The open cases are few: read them all and keep the contracts this file paid.
+    open_cases = contract_ids & set(
+        DefaultCase.objects.exclude(status=DefaultStatus.CLOSED).values_list("contract_id", flat=True)
     )
     if not open_cases:
         return
