@@ -8,8 +8,7 @@ from celery import shared_task
 from django.conf import settings
 
 from receivables.jobs import CollectionsReport, collections_run
-from tenants import tenancy
-from tenants.jobs import parse_as_of
+from tenants.jobs import for_each_tenant, parse_as_of
 from tenants.models import Tenant
 
 log = logging.getLogger(__name__)
@@ -17,20 +16,15 @@ log = logging.getLogger(__name__)
 
 def run_all(day, *, dry_run: bool = False, tenant_slug: str | None = None) -> dict[str, CollectionsReport]:
     """The job for every active tenant (or one); a tenant whose job fails is reported, the next goes on."""
-    tenants = Tenant.objects.filter(is_active=True).order_by("pk")
-    if tenant_slug:
-        tenants = tenants.filter(slug=tenant_slug)
-    reports = {}
-    for tenant in tenants:
-        with tenancy.tenant_context(tenant):
-            try:
-                reports[tenant.slug] = collections_run(on=day, dry_run=dry_run)
-            except Exception as error:  # one tenant's failure never stops another's
-                log.exception("collections run failed for %s on %s", tenant.slug, day)
-                report = CollectionsReport(day, dry_run=dry_run)
-                report.errors.append(f"{error.__class__.__name__}: {error}")
-                reports[tenant.slug] = report
-    return reports
+
+    def failed(error: Exception) -> CollectionsReport:
+        report = CollectionsReport(day, dry_run=dry_run)
+        report.errors.append(f"{error.__class__.__name__}: {error}")
+        return report
+
+    return for_each_tenant(
+        lambda _tenant: collections_run(on=day, dry_run=dry_run), tenant_slug=tenant_slug, on_error=failed
+    )
 
 
 @shared_task(bind=True, name="receivables.tasks.collections_run")
