@@ -16,6 +16,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from billing import api as billing_api
 from billing.models import BankImport, IncomingPayment, IncomingPaymentStatus, Invoice
 from contracts.api import PlanCodeField
 from pricing.api import TextsSerializer
@@ -86,8 +87,17 @@ class MoneyField(serializers.DecimalField):
 # ================================================================ fields of input
 
 
+class NotABoolMixin:
+    """``true`` is not an id (Python would take it for 1)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
 @extend_schema_field(OpenApiTypes.INT)
-class TenantInvoiceField(serializers.PrimaryKeyRelatedField):
+class TenantInvoiceField(NotABoolMixin, serializers.PrimaryKeyRelatedField):
     """An invoice id of *this* tenant; another tenant's 'does not exist', like an unknown one."""
 
     default_error_messages = {
@@ -98,30 +108,10 @@ class TenantInvoiceField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self):
         return Invoice.objects.all()
 
-    def to_internal_value(self, data):
-        if isinstance(data, bool):
-            self.fail("incorrect_type", data_type=type(data).__name__)
-        return super().to_internal_value(data)
-
 
 @extend_schema_field(OpenApiTypes.INT)
-class TenantContractField(serializers.PrimaryKeyRelatedField):
-    """A contract id of *this* tenant; another tenant's 'does not exist', like an unknown one."""
-
-    default_error_messages = {
-        "does_not_exist": gettext_lazy("Contract {pk_value} does not exist."),
-        "incorrect_type": gettext_lazy("Give the contract's id as a number, not {data_type}."),
-    }
-
-    def get_queryset(self):
-        from contracts.models import Contract
-
-        return Contract.objects.all()
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool):
-            self.fail("incorrect_type", data_type=type(data).__name__)
-        return super().to_internal_value(data)
+class TenantContractField(NotABoolMixin, billing_api.TenantContractField):
+    """A contract id of *this* tenant (billing's field), ``true`` refused."""
 
 
 class ContractsInputSerializer(StrictInputMixin, serializers.Serializer):
